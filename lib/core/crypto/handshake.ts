@@ -1,0 +1,211 @@
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
+import { MeshError, MeshErrorCode } from '../errors.js';
+import type { MeshKeys } from './mesh-keys.js';
+
+/**
+ * The mutual-proof handshake, run on every connection before any frame:
+ *   client -> server  hello   {role, worker, variant, nonce, eph}        (in socket.io `auth`)
+ *   server -> client  hello   {role, worker, variant, nonce, eph, mac}  mac = HMAC(authKey, "server" | th)
+ *   client -> server  proof   {mac}                                      mac = HMAC(authKey, "client" | th)
+ * th hashes every field of both hellos, so each MAC proves the key AND binds names, variants,
+ * roles, both fresh nonces and both ephemeral X25519 keys. The session keys come from the
+ * X25519 secret salted with HMAC(authKey, th): a passive recorder who later learns the shared
+ * keys still cannot decrypt (forward secrecy), and an active attacker without the keys cannot
+ * swap in its own ephemeral key without breaking a MAC.
+ */
+
+export type HandshakeRole = 'worker' | 'manager' | 'caller' | 'callee';
+
+export interface HandshakeIdentity {
+  role: HandshakeRole;
+  worker: string;
+  variant: string;
+}
+
+export interface HelloMessage extends HandshakeIdentity {
+  v: 1;
+  /** 32 random bytes, base64. */
+  nonce: string;
+  /** Ephemeral X25519 public key, raw 32 bytes, base64url. */
+  eph: string;
+}
+
+export interface ServerHelloMessage extends HelloMessage {
+  /** base64 HMAC-SHA256 */
+  mac: string;
+}
+
+export interface ProofMessage {
+  mac: string;
+}
+
+/** Per-connection, per-direction keys. */
+export interface SessionKeys {
+  sendKey: Buffer;
+  receiveKey: Buffer;
+}
+
+export const PROTOCOL_VERSION = 1;
+const MAX_FIELD = 256;
+
+function authFailed(message: string): MeshError {
+  return new MeshError(MeshErrorCode.AUTH_FAILED, message);
+}
+
+/** Checks the shape of an untrusted hello; throws MESH_AUTH_FAILED naming what is wrong. */
+export function parseHello(input: unknown, expectMac: boolean): HelloMessage & { mac?: string } {
+  if (typeof input !== 'object' || input === null) throw authFailed('handshake: hello is not an object');
+  const h = input as Record<string, unknown>;
+  if (h.v !== PROTOCOL_VERSION) throw authFailed(`handshake: unsupported protocol version ${String(h.v)}`);
+  for (const field of ['role', 'worker', 'variant', 'nonce', 'eph'] as const) {
+    const value = h[field];
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_FIELD) {
+      throw authFailed(`handshake: field '${field}' missing or invalid`);
+    }
+  }
+  if (!['worker', 'manager', 'caller', 'callee'].includes(h.role as string)) throw authFailed('handshake: unknown role');
+  if (expectMac && (typeof h.mac !== 'string' || h.mac.length > MAX_FIELD)) throw authFailed('handshake: mac missing');
+  return {
+    v: 1,
+    role: h.role as HandshakeRole,
+    worker: h.worker as string,
+    variant: h.variant as string,
+    nonce: h.nonce as string,
+    eph: h.eph as string,
+    mac: expectMac ? (h.mac as string) : undefined,
+  };
+}
+
+function lengthPrefixed(parts: string[]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const bytes = Buffer.from(part, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    chunks.push(len, bytes);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Transcript hash over both hellos, in client-then-server order, unambiguous by length prefixes. */
+export function transcriptHash(client: HelloMessage, server: HelloMessage): Buffer {
+  const fields = (h: HelloMessage) => [h.role, h.worker, h.variant, h.nonce, h.eph];
+  return createHash('sha256')
+    .update(lengthPrefixed(['socket-mesh/v1/handshake', ...fields(client), ...fields(server)]))
+    .digest();
+}
+
+export function proofMac(keys: MeshKeys, side: 'client' | 'server', th: Buffer): Buffer {
+  return createHmac('sha256', keys.authKey).update(side).update(th).digest();
+}
+
+function macMatches(expected: Buffer, received: string): boolean {
+  const got = Buffer.from(received, 'base64');
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+export function deriveSessionKeys(keys: MeshKeys, shared: Buffer, th: Buffer, side: 'client' | 'server'): SessionKeys {
+  const salt = createHmac('sha256', keys.authKey).update('session').update(th).digest();
+  const okm = Buffer.from(hkdfSync('sha256', shared, salt, 'socket-mesh/v1/session', 64));
+  const clientToServer = okm.subarray(0, 32);
+  const serverToClient = okm.subarray(32, 64);
+  return side === 'client'
+    ? { sendKey: clientToServer, receiveKey: serverToClient }
+    : { sendKey: serverToClient, receiveKey: clientToServer };
+}
+
+class Ephemeral {
+  private readonly privateKey: KeyObject;
+  readonly publicRaw: string;
+
+  constructor() {
+    const pair = generateKeyPairSync('x25519');
+    this.privateKey = pair.privateKey;
+    const jwk = pair.publicKey.export({ format: 'jwk' });
+    this.publicRaw = jwk.x as string;
+  }
+
+  agree(peerRaw: string): Buffer {
+    let peer: KeyObject;
+    try {
+      peer = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerRaw }, format: 'jwk' });
+    } catch {
+      throw authFailed('handshake: peer ephemeral key is not a valid X25519 key');
+    }
+    try {
+      return diffieHellman({ privateKey: this.privateKey, publicKey: peer });
+    } catch {
+      // A low-order point gives an all-zero secret, which node refuses: treat as hostile.
+      throw authFailed('handshake: key agreement failed');
+    }
+  }
+}
+
+/** The side that dials. Create one per connection attempt: nonces and ephemeral keys are single-use. */
+export class HandshakeInitiator {
+  private readonly ephemeral = new Ephemeral();
+  readonly hello: HelloMessage;
+
+  constructor(
+    private readonly keys: MeshKeys,
+    identity: HandshakeIdentity,
+  ) {
+    this.hello = { v: 1, ...identity, nonce: randomBytes(32).toString('base64'), eph: this.ephemeral.publicRaw };
+  }
+
+  /** Verifies the server's proof; returns our proof and the session keys. Throws MESH_AUTH_FAILED. */
+  onServerHello(input: unknown): { proof: ProofMessage; session: SessionKeys; peer: HandshakeIdentity } {
+    const server = parseHello(input, true);
+    const th = transcriptHash(this.hello, server);
+    if (!macMatches(proofMac(this.keys, 'server', th), server.mac as string)) {
+      throw authFailed('handshake: the other side could not prove the shared keys (publicKey/privateKey differ)');
+    }
+    const shared = this.ephemeral.agree(server.eph);
+    return {
+      proof: { mac: proofMac(this.keys, 'client', th).toString('base64') },
+      session: deriveSessionKeys(this.keys, shared, th, 'client'),
+      peer: { role: server.role, worker: server.worker, variant: server.variant },
+    };
+  }
+}
+
+/** The side that accepts. */
+export class HandshakeResponder {
+  private readonly ephemeral = new Ephemeral();
+  private readonly th: Buffer;
+  private readonly shared: Buffer;
+  readonly client: HelloMessage;
+  readonly hello: ServerHelloMessage;
+
+  /** Throws MESH_AUTH_FAILED when the client hello is malformed. */
+  constructor(
+    private readonly keys: MeshKeys,
+    identity: HandshakeIdentity,
+    clientHello: unknown,
+  ) {
+    this.client = parseHello(clientHello, false);
+    const server: HelloMessage = { v: 1, ...identity, nonce: randomBytes(32).toString('base64'), eph: this.ephemeral.publicRaw };
+    this.th = transcriptHash(this.client, server);
+    this.shared = this.ephemeral.agree(this.client.eph);
+    this.hello = { ...server, mac: proofMac(keys, 'server', this.th).toString('base64') };
+  }
+
+  /** Verifies the client's proof; returns the session keys. Throws MESH_AUTH_FAILED. */
+  onProof(input: unknown): SessionKeys {
+    const mac = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).mac : undefined;
+    if (typeof mac !== 'string' || !macMatches(proofMac(this.keys, 'client', this.th), mac)) {
+      throw authFailed(`handshake: '${this.client.worker}' could not prove the shared keys (publicKey/privateKey differ)`);
+    }
+    return deriveSessionKeys(this.keys, this.shared, this.th, 'server');
+  }
+}

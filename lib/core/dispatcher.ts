@@ -1,0 +1,223 @@
+import { lookupOwn, type LocalCommand } from './command-spec.js';
+import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import type { MeshLogger } from './logger.js';
+import { Msg } from './protocol.js';
+import type { CommandQueue } from './queue/command-queue.js';
+
+/** Where the dispatcher writes answers: one incoming link. */
+export interface ReplySink {
+  /** Who is calling, for logs. */
+  readonly label: string;
+  inFlight: number;
+  send(json: string): void;
+}
+
+export interface DispatcherOptions {
+  logger: MeshLogger;
+  /** Requests one incoming link may have running before new ones get MESH_OVERLOADED. */
+  maxInFlight: number;
+  /** Opens (lazily, once) the queue of a queued command. */
+  queueFor(command: LocalCommand): CommandQueue;
+}
+
+/**
+ * Runs this worker's commands for requests arriving on incoming links. Only commands the
+ * worker declared exist: the lookup is an own-property lookup on a null-prototype table, so
+ * `constructor` or `__proto__` are unknown commands, never properties of a provider.
+ */
+export class Dispatcher {
+  private readonly commands: Record<string, LocalCommand> = Object.create(null);
+  private running = 0;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    commands: readonly LocalCommand[],
+    private readonly options: DispatcherOptions,
+  ) {
+    for (const command of commands) this.commands[command.name] = command;
+  }
+
+  /** Requests being run right now, across every link. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** From now on every new request is refused with MESH_PEER_DISCONNECTED, so callers retry elsewhere. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Resolves when nothing is running any more. */
+  idle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  handle(sink: ReplySink, message: unknown[]): void {
+    if (message[0] !== Msg.REQUEST) return;
+    const id = message[1];
+    const name = message[2];
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || typeof name !== 'string') return;
+    const command = lookupOwn(this.commands, name);
+    if (!command) {
+      return this.fail(sink, id, { code: MeshErrorCode.UNKNOWN_COMMAND, message: `unknown command '${name}'` });
+    }
+    if (this.draining) {
+      return this.fail(sink, id, { code: MeshErrorCode.PEER_DISCONNECTED, message: 'instance is shutting down' });
+    }
+    if (sink.inFlight >= this.options.maxInFlight) {
+      return this.fail(sink, id, {
+        code: MeshErrorCode.OVERLOADED,
+        message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
+      });
+    }
+    const payload = message[3];
+    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload);
+    if (command.queued) return this.enqueue(sink, id, command, payload);
+    // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
+    this.reply(sink, `[${Msg.RESULT},${id}]`);
+    this.run(
+      sink,
+      () => command.handler(payload),
+      () => undefined,
+      (err) => this.options.logger.error(`broadcast '${name}' from ${sink.label} failed: ${describe(err)}`),
+    );
+  }
+
+  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown): void {
+    this.run(
+      sink,
+      () => command.handler(payload),
+      (value) => {
+        let json: string | undefined;
+        try {
+          json = value === undefined ? undefined : JSON.stringify(value);
+        } catch (err) {
+          return this.fail(sink, id, {
+            code: MeshErrorCode.REMOTE_ERROR,
+            message: `'${command.name}' returned a value that cannot be serialised: ${describe(err)}`,
+            remoteName: 'TypeError',
+          });
+        }
+        this.reply(sink, json === undefined ? `[${Msg.RESULT},${id}]` : `[${Msg.RESULT},${id},${json}]`, id);
+      },
+      (err) => this.fail(sink, id, serializeHandlerError(err)),
+    );
+  }
+
+  private enqueue(sink: ReplySink, id: number, command: LocalCommand, payload: unknown): void {
+    let queue: CommandQueue;
+    try {
+      queue = this.options.queueFor(command);
+    } catch (err) {
+      return this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE));
+    }
+    // The request id is only unique per link; the queue needs one unique across the mesh.
+    const requestId = `${sink.label}#${id}#${Date.now().toString(36)}`;
+    this.run(
+      sink,
+      () => queue.add(requestId, payload),
+      () => this.reply(sink, `[${Msg.RESULT},${id}]`),
+      (err) => this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE)),
+    );
+  }
+
+  /**
+   * Runs a handler and routes its outcome. A synchronous result is answered at once: no
+   * promise per call, and a batch of sync requests never counts as "in flight" together.
+   */
+  private run(sink: ReplySink, work: () => unknown, done: (value: unknown) => void, failed: (err: unknown) => void): void {
+    let result: unknown;
+    try {
+      result = work();
+    } catch (err) {
+      return failed(err);
+    }
+    if (!isThenable(result)) return done(result);
+    sink.inFlight++;
+    this.running++;
+    result.then(
+      (value) => {
+        this.settled(sink);
+        done(value);
+      },
+      (err: unknown) => {
+        this.settled(sink);
+        failed(err);
+      },
+    );
+  }
+
+  private settled(sink: ReplySink): void {
+    sink.inFlight--;
+    if (--this.running === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private fail(sink: ReplySink, id: number, error: SerializedMeshError): void {
+    let json: string;
+    try {
+      json = JSON.stringify(error);
+    } catch {
+      json = JSON.stringify({ code: error.code, message: error.message, remoteName: error.remoteName });
+    }
+    this.reply(sink, `[${Msg.ERROR},${id},${json}]`);
+  }
+
+  private reply(sink: ReplySink, json: string, id?: number): void {
+    try {
+      sink.send(json);
+    } catch (err) {
+      // Too large for a frame: the caller must still hear about it rather than time out.
+      if (id !== undefined && err instanceof MeshError && err.code === MeshErrorCode.BAD_REQUEST) {
+        this.fail(sink, id, { code: MeshErrorCode.REMOTE_ERROR, message: `answer not sent: ${err.message}`, remoteName: 'MeshError' });
+        return;
+      }
+      this.options.logger.debug(`answer to ${sink.label} not sent: ${describe(err)}`);
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toSerialized(err: unknown, fallback: MeshError['code']): SerializedMeshError {
+  if (err instanceof MeshError) return { code: err.code, message: err.message };
+  return { code: fallback, message: describe(err) };
+}
+
+/**
+ * A handler's error as the caller will see it: MESH_REMOTE_ERROR with the remote name and
+ * message, plus `status` and `response` when it looks like a Nest HttpException (duck-typed:
+ * the core has no Nest import).
+ */
+export function serializeHandlerError(err: unknown): SerializedMeshError {
+  const out: SerializedMeshError = { code: MeshErrorCode.REMOTE_ERROR, message: describe(err) };
+  if (typeof err !== 'object' || err === null) {
+    out.remoteName = typeof err;
+    return out;
+  }
+  const e = err as { name?: unknown; status?: unknown; getStatus?: unknown; getResponse?: unknown };
+  out.remoteName = typeof e.name === 'string' ? e.name : 'Error';
+  const status = typeof e.getStatus === 'function' ? (e.getStatus as () => unknown).call(err) : e.status;
+  if (typeof status === 'number') out.status = status;
+  if (typeof e.getResponse === 'function') {
+    const response = (e.getResponse as () => unknown).call(err);
+    try {
+      JSON.stringify(response);
+      out.response = response;
+    } catch {
+      // not serialisable: the message and status still travel
+    }
+  }
+  return out;
+}

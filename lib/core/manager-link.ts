@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import { io, type Socket } from 'socket.io-client';
+import { ClientHandshake } from './connection-handshake.js';
+import type { MeshKeys } from './crypto/mesh-keys.js';
+import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import type { MeshLogger } from './logger.js';
+import { formatHost } from './peer-link.js';
+import { Events, Msg, type Registration, type Topology } from './protocol.js';
+import { SecureChannel } from './secure-channel.js';
+
+export type ManagerAddress = { host: string; port: number } | { url: string };
+
+export interface ManagerLinkOptions {
+  manager: ManagerAddress;
+  keys: MeshKeys;
+  logger: MeshLogger;
+  maxFrameSize: number;
+  registration: () => Registration;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 15_000;
+
+/**
+ * The worker's connection to the manager: proves the keys, registers, receives topology
+ * snapshots, and reconnects with jittered backoff for as long as the worker lives. Losing it
+ * does not touch peer links: the manager is not in the call path.
+ *
+ * Events: 'registered' ({ variant, host }), 'topology' (Topology), 'refused' (MeshError),
+ * 'disconnected'.
+ */
+export class ManagerLink extends EventEmitter {
+  private socket: Socket | undefined;
+  private handshake: ClientHandshake;
+  private channel: SecureChannel | undefined;
+  private closed = false;
+  private retryDelay = RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failuresLogged = 0;
+  registered = false;
+
+  constructor(
+    private readonly options: ManagerLinkOptions,
+    identity: { worker: string; variant: string },
+  ) {
+    super();
+    this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
+  }
+
+  start(): void {
+    void this.connect();
+  }
+
+  /** Tells the manager we leave on purpose, so callers stop choosing us before the socket closes. */
+  unregister(): void {
+    if (this.channel && !this.channel.isClosed) {
+      this.channel.send(`[${Msg.UNREGISTER}]`);
+      this.channel.flush();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.channel?.close();
+    if (this.socket) {
+      this.socket.removeAllListeners();
+      this.socket.disconnect();
+    }
+  }
+
+  private async connect(): Promise<void> {
+    let url: string;
+    try {
+      url = await this.resolveUrl();
+    } catch (err) {
+      this.logFailure(`manager not reachable: ${(err as Error).message}`);
+      return this.retryLater();
+    }
+    if (this.closed) return;
+    const socket = io(url, {
+      auth: this.handshake.auth,
+      transports: ['websocket'],
+      reconnectionDelay: RETRY_MIN_MS,
+      reconnectionDelayMax: RETRY_MAX_MS / 3,
+      randomizationFactor: 0.5,
+      timeout: 5000,
+    });
+    this.socket = socket;
+    socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
+    socket.on(Events.DENY, (error: SerializedMeshError) => this.onRefused(error));
+    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${err.message}`));
+    socket.on('disconnect', (reason: string) => {
+      this.channel?.close();
+      this.channel = undefined;
+      const was = this.registered;
+      this.registered = false;
+      if (was) {
+        this.options.logger.warn(`lost the manager (${reason}); peer links stay up, reconnecting`);
+        this.emit('disconnected');
+      }
+      if (this.closed) return;
+      // After a server-side disconnect socket.io-client gives up; a manager restart must not end the worker's search.
+      if (!socket.active) {
+        socket.removeAllListeners();
+        this.socket = undefined;
+        this.retryLater();
+      }
+    });
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    const delay = this.retryDelay * (0.75 + Math.random() * 0.5);
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  private async resolveUrl(): Promise<string> {
+    const manager = this.options.manager;
+    if ('url' in manager) {
+      const base = manager.url.replace(/\/+$/, '');
+      const response = await fetch(`${base}/socket-mesh/port`, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}`);
+      const body = (await response.json()) as { port?: unknown };
+      if (typeof body.port !== 'number') throw new Error(`GET ${base}/socket-mesh/port gave no port`);
+      return `http://${formatHost(new URL(base).hostname)}:${body.port}`;
+    }
+    return `http://${formatHost(manager.host)}:${manager.port}`;
+  }
+
+  private onHello(socket: Socket, hello: unknown): void {
+    let result;
+    try {
+      result = this.handshake.complete(hello);
+      if (result.peer.role !== 'manager') throw new MeshError(MeshErrorCode.AUTH_FAILED, `expected the manager, found a ${result.peer.role}`);
+    } catch (err) {
+      this.onRefused((err as MeshError).toJSON?.() ?? { code: MeshErrorCode.AUTH_FAILED, message: String(err) });
+      socket.disconnect();
+      return;
+    }
+    socket.emit(Events.PROOF, result.proof);
+    this.channel = new SecureChannel(socket, result.session, {
+      maxFrameSize: this.options.maxFrameSize,
+      onMessage: (message) => this.onMessage(message),
+      onViolation: (reason) => this.options.logger.warn(`manager connection dropped: ${reason}`),
+    });
+    this.channel.send(JSON.stringify([Msg.REGISTER, this.options.registration()]));
+  }
+
+  private onMessage(message: unknown[]): void {
+    switch (message[0]) {
+      case Msg.REGISTERED:
+        this.registered = true;
+        this.retryDelay = RETRY_MIN_MS;
+        this.failuresLogged = 0;
+        this.emit('registered', message[1]);
+        return;
+      case Msg.TOPOLOGY:
+        this.emit('topology', message[1] as Topology);
+        return;
+      case Msg.REFUSED:
+        this.onRefused(message[1] as SerializedMeshError);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onRefused(error: SerializedMeshError): void {
+    const err = new MeshError(
+      error?.code === MeshErrorCode.AUTH_FAILED || error?.code === MeshErrorCode.ACCESS_DENIED || error?.code === MeshErrorCode.SCHEMA_INVALID
+        ? error.code
+        : MeshErrorCode.AUTH_FAILED,
+      `the manager refused this worker: ${typeof error?.message === 'string' ? error.message : 'no reason given'}`,
+    );
+    this.logFailure(err.message, 'error');
+    this.emit('refused', err);
+  }
+
+  private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {
+    // Once per outage: a manager that is down for an hour must not fill the log.
+    if (this.failuresLogged++ === 0) this.options.logger[level](message);
+    else this.options.logger.debug(message);
+  }
+}

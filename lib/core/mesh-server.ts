@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import { acceptHandshake, refuseSocket } from './connection-handshake.js';
+import type { MeshKeys } from './crypto/mesh-keys.js';
+import type { Dispatcher, ReplySink } from './dispatcher.js';
+import { MeshErrorCode } from './errors.js';
+import type { MeshLogger } from './logger.js';
+import { Msg } from './protocol.js';
+import { SecureChannel } from './secure-channel.js';
+
+export interface MeshServerOptions {
+  self: { worker: string; variant: string };
+  keys: MeshKeys;
+  logger: MeshLogger;
+  allow: readonly string[] | 'anyNode';
+  maxFrameSize: number;
+  handshakeTimeout: number;
+  dispatcher: Dispatcher;
+}
+
+/** One admitted caller instance. */
+class IncomingLink implements ReplySink {
+  inFlight = 0;
+  channel!: SecureChannel;
+  constructor(
+    readonly label: string,
+    readonly socket: Socket,
+  ) {}
+  send(json: string): void {
+    this.channel.send(json);
+  }
+}
+
+/**
+ * This worker's own socket.io server, where callers dial in. Admission is decided here, by
+ * this worker's own `allow`, after the caller proved the keys: the manager's word is not needed.
+ *
+ * Events: 'caller.connected' / 'caller.disconnected' with { worker, variant }.
+ */
+export class MeshServer extends EventEmitter {
+  private readonly http: HttpServer;
+  private readonly io: Server;
+  private readonly links = new Set<IncomingLink>();
+  private readonly violationsLogged = new WeakSet<Socket>();
+
+  constructor(private readonly options: MeshServerOptions) {
+    super();
+    this.http = createServer((_req, res) => {
+      res.writeHead(404).end();
+    });
+    this.io = new Server(this.http, {
+      transports: ['websocket'],
+      serveClient: false,
+      maxHttpBufferSize: options.maxFrameSize + 1024,
+      connectTimeout: options.handshakeTimeout,
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  get listening(): boolean {
+    return this.http.listening;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  listen(port: number, host?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Tells every caller to choose another instance from now on; connections stay for answers in flight. */
+  announceLeaving(): void {
+    for (const link of this.links) {
+      try {
+        link.send(`[${Msg.LEAVING}]`);
+        link.channel.flush();
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.links) link.channel.close();
+    this.links.clear();
+    await new Promise<void>((resolve) => {
+      this.io.close(() => resolve());
+    });
+    if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async onConnection(socket: Socket): Promise<void> {
+    const { logger } = this.options;
+    let accepted;
+    try {
+      accepted = await acceptHandshake(socket, this.options.keys, { role: 'callee', ...this.options.self }, this.options.handshakeTimeout);
+    } catch (err) {
+      logger.warn(`refused a connection from ${socket.handshake.address}: ${(err as Error).message}`);
+      return;
+    }
+    const { peer, session } = accepted;
+    const label = `${peer.worker}/${peer.variant}`;
+    const allow = this.options.allow;
+    const admitted = peer.role === 'caller' && (allow === 'anyNode' || allow.includes(peer.worker));
+    const link = new IncomingLink(label, socket);
+    link.channel = new SecureChannel(
+      socket,
+      session,
+      {
+        maxFrameSize: this.options.maxFrameSize,
+        onMessage: (message) => this.options.dispatcher.handle(link, message),
+        onViolation: (reason) => {
+          if (!this.violationsLogged.has(socket)) {
+            this.violationsLogged.add(socket);
+            logger.warn(`dropped ${label}: ${reason}`);
+          }
+        },
+      },
+    );
+    // Callers wait for WELCOME before sending anything, so early frames are never legitimate.
+    accepted.takeEarlyFrames();
+    const channel = link.channel;
+    if (!admitted) {
+      const message = `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
+      logger.warn(`refused ${label}: ${message}`);
+      channel.send(`[${Msg.DENIED},${JSON.stringify({ code: MeshErrorCode.ACCESS_DENIED, message })}]`);
+      channel.close();
+      refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message });
+      return;
+    }
+    this.links.add(link);
+    socket.on('disconnect', () => {
+      channel.close();
+      if (this.links.delete(link)) this.emit('caller.disconnected', { worker: peer.worker, variant: peer.variant });
+    });
+    channel.send(`[${Msg.WELCOME}]`);
+    logger.debug(`admitted ${label}`);
+    this.emit('caller.connected', { worker: peer.worker, variant: peer.variant });
+  }
+}
