@@ -12,7 +12,7 @@ export interface FrameSocket {
 }
 
 export interface ChannelOptions {
-  /** Largest sealed frame accepted or sent, in bytes. */
+  /** Largest message accepted or sent, in bytes of JSON; a sealed frame may exceed it by FRAME_SLACK. */
   maxFrameSize: number;
   onMessage(message: unknown[]): void;
   /** Called once when the peer sent something that is not a valid frame; the socket is already closed. */
@@ -62,13 +62,13 @@ export class SecureChannel {
   send(json: string): void {
     if (this.closed) throw new MeshError(MeshErrorCode.PEER_DISCONNECTED, 'connection closed');
     const bytes = Buffer.byteLength(json);
-    if (bytes + FRAME_SLACK > this.options.maxFrameSize) {
+    if (bytes > this.options.maxFrameSize) {
       throw new MeshError(
         MeshErrorCode.BAD_REQUEST,
         `message of ${bytes} bytes exceeds the maximum frame size of ${this.options.maxFrameSize} bytes`,
       );
     }
-    if (this.pendingBytes + bytes + FRAME_SLACK > this.options.maxFrameSize) this.flush();
+    if (this.pending.length > 0 && this.pendingBytes + bytes > this.options.maxFrameSize) this.flush();
     this.pending.push(json);
     this.pendingBytes += bytes + 1;
     if (!this.flushScheduled) {
