@@ -44,6 +44,7 @@ interface Session {
 }
 
 const MAX_NAME = 256;
+const NEAR_MISS_GRACE_MS = 5000;
 
 /**
  * Registers workers, keeps the registry and tells each worker which peers it may reach and
@@ -64,6 +65,7 @@ export class Manager extends EventEmitter {
   private readonly handshakeTimeout: number;
   private readonly startup: Promise<void>;
   private closed = false;
+  private nearMissTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     super();
@@ -72,7 +74,14 @@ export class Manager extends EventEmitter {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
     this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
     this.handshakeTimeout = options.handshakeTimeout ?? 5000;
-    this.http = createServer((req, res) => this.serveHttp(req, res));
+    // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
+    // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
+    const t = Number.isFinite(this.handshakeTimeout) && this.handshakeTimeout > 0 ? Math.ceil(this.handshakeTimeout) : 0; // node wants integers; 0 = off
+    this.http = createServer(
+      { headersTimeout: t, requestTimeout: t, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))) },
+      (req, res) => this.serveHttp(req, res),
+    );
+    this.http.timeout = t;
     this.io = new Server(this.http, {
       transports: ['websocket'],
       serveClient: false,
@@ -110,6 +119,7 @@ export class Manager extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.nearMissTimer);
     await this.startup.catch(() => undefined);
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
@@ -229,7 +239,7 @@ export class Manager extends EventEmitter {
     session.instance = instance;
     session.channel.send(JSON.stringify([Msg.REGISTERED, { variant: instance.variant, host }]));
     this.logger.info(`registered ${instance.worker}/${instance.variant} at ${host}:${instance.port}`);
-    this.warnNearMisses();
+    this.scheduleNearMissCheck();
     this.pushTopology();
     this.emit('registered', { worker: instance.worker, variant: instance.variant });
   }
@@ -300,14 +310,26 @@ export class Manager extends EventEmitter {
     }
   }
 
+  /**
+   * Workers start in any order, so a name that is missing right now may register in a moment:
+   * look for typos once registrations have been quiet for a while.
+   */
+  private scheduleNearMissCheck(): void {
+    clearTimeout(this.nearMissTimer);
+    this.nearMissTimer = setTimeout(() => this.warnNearMisses(), NEAR_MISS_GRACE_MS);
+    this.nearMissTimer.unref();
+  }
+
   /** A Nest worker knows only its own part of the schema, so a typo shows only here. */
   private warnNearMisses(): void {
+    if (this.closed) return;
     const names = this.registry.workerNames();
     for (const instance of this.registry.list()) {
       const named = [...instance.connect, ...(instance.allow === 'anyNode' ? [] : instance.allow)];
       for (const name of named) {
-        if (names.has(name)) continue;
-        const hint = suggestName(name, names);
+        // A name the manager's schema defines is not a typo, only a worker that has not come up yet.
+        if (names.has(name) || this.schema?.has(name)) continue;
+        const hint = suggestName(name, [...names].filter((n) => n !== instance.worker));
         const key = `${instance.worker}->${name}`;
         if (hint && !this.warned.has(key)) {
           this.warned.add(key);

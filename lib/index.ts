@@ -1,0 +1,39 @@
+// Public API of socket-mesh. Public exports only; everything else is internal.
+
+// NestJS module
+export { SocketMeshModule } from './nest/socket-mesh.module.js';
+export { MeshClient } from './nest/mesh-client.js';
+export type { MeshNodeProxy, UntypedMeshNode } from './nest/mesh-client.js';
+export { Balanced } from './nest/decorators/balanced.decorator.js';
+export type { BalancedOptions } from './nest/decorators/balanced.decorator.js';
+export { Broadcast } from './nest/decorators/broadcast.decorator.js';
+export type { BroadcastOptions } from './nest/decorators/broadcast.decorator.js';
+export { OnMeshEvent } from './nest/decorators/on-mesh-event.decorator.js';
+export type { MeshEventName } from './nest/socket-mesh.constants.js';
+export type { MeshHandlerContext } from './nest/socket-mesh.explorer.js';
+export type {
+  SocketMeshManagerAddress,
+  SocketMeshQueueOptions,
+  SocketMeshWorkerAsyncOptions,
+  SocketMeshWorkerOptions,
+  SocketMeshWorkerOptionsFactory,
+} from './nest/interfaces/worker-options.interface.js';
+export type {
+  SocketMeshManagerAsyncOptions,
+  SocketMeshManagerOptions,
+  SocketMeshManagerOptionsFactory,
+} from './nest/interfaces/manager-options.interface.js';
+
+// Plain Node.js API
+export { Manager } from './core/manager.js';
+export type { ManagerOptions } from './core/manager.js';
+export { SocketNode } from './core/socket-node.js';
+export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
+export type { MeshSchema, WorkerSchema } from './core/schema.js';
+export type { RegistryEntry } from './core/registry.js';
+
+// Shared
+export { MeshError, MeshErrorCode } from './core/errors.js';
+export type { MeshOutcome } from './core/errors.js';
+export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';
+export type { LogLevel, MeshLogger } from './core/logger.js';

@@ -1,0 +1,40 @@
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { MeshSchema } from '../../core/schema.js';
+
+/** Options of `SocketMeshModule.forManager(options)`. */
+export interface SocketMeshManagerOptions {
+  /** Socket port workers connect to; undefined or 0 picks a free one, which `GET /socket-mesh/port` tells. */
+  port?: number;
+  /** Bind address of the socket port (default all interfaces). */
+  host?: string;
+  /** Shared by every node of the mesh; a node with other keys cannot connect. */
+  publicKey: string;
+  /** Shared by every node of the mesh; a node with other keys cannot connect. */
+  privateKey: string;
+  /** The whole schema, when the manager should hold workers to it (seed object format). */
+  schema?: MeshSchema;
+  /** Handshake must finish within this many ms (default 5000). */
+  handshakeTimeout?: number;
+  /** Largest frame accepted, bytes (default 1 MiB). */
+  maxFrameSize?: number;
+  /** Registrations accepted per second per remote address (default 100). */
+  registrationsPerSecond?: number;
+}
+
+/** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */
+export interface SocketMeshManagerOptionsFactory {
+  createSocketMeshManagerOptions(): SocketMeshManagerOptions | Promise<SocketMeshManagerOptions>;
+}
+
+/** Options of `SocketMeshModule.forManagerAsync(options)`: exactly one of useFactory, useClass, useExisting. */
+export interface SocketMeshManagerAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Builds the options; gets the providers listed in `inject`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  useFactory?: (...args: any[]) => SocketMeshManagerOptions | Promise<SocketMeshManagerOptions>;
+  /** Providers passed to `useFactory`. */
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** A class implementing `SocketMeshManagerOptionsFactory`, instantiated by this module. */
+  useClass?: Type<SocketMeshManagerOptionsFactory>;
+  /** An existing provider implementing `SocketMeshManagerOptionsFactory`. */
+  useExisting?: Type<SocketMeshManagerOptionsFactory>;
+}

@@ -1,0 +1,84 @@
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { RedisOptions } from 'ioredis';
+
+/** Where the manager is: its socket port, or its Nest app's HTTP address (the port is then discovered). */
+export type SocketMeshManagerAddress =
+  | {
+      /** Host name or address of the manager. */
+      host: string;
+      /** The manager's socket port. */
+      port: number;
+    }
+  | {
+      /** Base URL of the manager's Nest app (`http://host:httpPort`); the socket port is read from `GET /socket-mesh/port`. */
+      url: string;
+    };
+
+/** Queue settings for `@Broadcast({ queued: true })` commands. */
+export interface SocketMeshQueueOptions {
+  /** Memory queues: requests stored and unfinished per queue before callers get MESH_QUEUE_FULL (default 10 000). */
+  maxPending?: number;
+  /** Redis queues: runs of a request whose handler throws, the first included (default 3). */
+  attempts?: number;
+  /** Redis queues: ms before the first retry, doubling at each further one (default 1000). */
+  backoff?: number;
+}
+
+/** Options of `SocketMeshModule.forWorker(name, options)`. */
+export interface SocketMeshWorkerOptions {
+  /** The manager to register with. */
+  manager: SocketMeshManagerAddress;
+  /** This instance's own port for peers; 0 or undefined picks a free one. */
+  meshPort?: number;
+  /** Address the mesh server binds to (default all interfaces). */
+  bindHost?: string;
+  /** The address peers dial (a pod IP, say); default the address the manager sees. */
+  advertiseHost?: string;
+  /** This instance's variant id, unique in the mesh; set it to keep the variant across restarts. Default: random. */
+  instanceId?: string;
+  /** Worker names that may call this worker, or `'anyNode'` (default none). */
+  allow?: readonly string[] | 'anyNode';
+  /** Worker names this worker calls (default none). */
+  connect?: readonly string[];
+  /** Shared by every node of the mesh; a node with other keys cannot connect. */
+  publicKey: string;
+  /** Shared by every node of the mesh; a node with other keys cannot connect. */
+  privateKey: string;
+  /**
+   * Keep queued broadcasts in Redis (BullMQ): a `redis://` URL or ioredis options. Absent: the
+   * `BullModule.forRoot()` connection when the app configures `@nestjs/bullmq`, else memory.
+   */
+  redis?: string | RedisOptions;
+  /** Queue settings for queued broadcasts. */
+  queue?: SocketMeshQueueOptions;
+  /** Default call timeout, ms (default 10 000). */
+  timeout?: number;
+  /** Largest frame sent or accepted, bytes (default 1 MiB). */
+  maxFrameSize?: number;
+  /** Handshake must finish within this many ms (default 5000). */
+  handshakeTimeout?: number;
+  /** Requests one caller instance may have running here at once (default 4096). */
+  maxInFlight?: number;
+  /** Calls this worker may have waiting on one peer instance (default 10 000). */
+  maxPending?: number;
+  /** How long shutdown waits for requests still running, ms (default 5000). */
+  drainTimeout?: number;
+}
+
+/** Implemented by a class given to `forWorkerAsync({ useClass })` or `{ useExisting }`. */
+export interface SocketMeshWorkerOptionsFactory {
+  createSocketMeshOptions(): SocketMeshWorkerOptions | Promise<SocketMeshWorkerOptions>;
+}
+
+/** Options of `SocketMeshModule.forWorkerAsync(name, options)`: exactly one of useFactory, useClass, useExisting. */
+export interface SocketMeshWorkerAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Builds the options; gets the providers listed in `inject`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  useFactory?: (...args: any[]) => SocketMeshWorkerOptions | Promise<SocketMeshWorkerOptions>;
+  /** Providers passed to `useFactory`. */
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  /** A class implementing `SocketMeshWorkerOptionsFactory`, instantiated by this module. */
+  useClass?: Type<SocketMeshWorkerOptionsFactory>;
+  /** An existing provider implementing `SocketMeshWorkerOptionsFactory`. */
+  useExisting?: Type<SocketMeshWorkerOptionsFactory>;
+}

@@ -1,0 +1,224 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/internal';
+import { firstValueFrom, isObservable } from 'rxjs';
+import type { CommandHandler, CommandKind, LocalCommand } from '../core/command-spec.js';
+import type { MeshEventPayload } from '../core/mesh-node.js';
+import { normalizeCommandSpec } from '../core/schema.js';
+import { MeshError, MeshErrorCode } from '../core/errors.js';
+import {
+  BALANCED_METADATA,
+  BROADCAST_METADATA,
+  MESH_ARGS_METADATA,
+  MESH_CONTEXT_TYPE,
+  MESH_EVENTS,
+  ON_MESH_EVENT_METADATA,
+  SOCKET_MESH_LOGGER_CONTEXT,
+  SOCKET_MESH_WORKER_NAME,
+  type MeshEventName,
+} from './socket-mesh.constants.js';
+import {
+  bothKindsMessage,
+  duplicateCommandMessage,
+  scopedProviderMessage,
+  unknownEventMessage,
+} from './socket-mesh.messages.js';
+
+/**
+ * What guards, interceptors and filters find as the second argument of a mesh handler
+ * (`context.switchToRpc().getContext()`); the first is the payload (`getData()`).
+ */
+export interface MeshHandlerContext {
+  /** This worker's name. */
+  worker: string;
+  /** The command being run. */
+  command: string;
+  kind: CommandKind;
+}
+
+/** A provider method listening to a mesh event. */
+export interface MeshEventListener {
+  event: MeshEventName;
+  /** `Class.method`, for logs. */
+  label: string;
+  handler: (payload: MeshEventPayload) => unknown;
+}
+
+/** Argument 0 of a mesh handler is the payload, argument 1 the MeshHandlerContext. */
+const MESH_PARAMS_FACTORY: ParamsFactory = {
+  exchangeKeyForValue: (type: number, _data: unknown, args: unknown[]) => args?.[type],
+};
+
+/** Parameter metadata making argument 0 the payload, so pipes apply to it. */
+const PAYLOAD_PARAM = { '0:0': { index: 0, data: undefined, pipes: [] } };
+
+type Methods = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * At `onModuleInit`, finds every `@Balanced`, `@Broadcast` and `@OnMeshEvent` method of the
+ * app's singleton providers and controllers and builds this worker's command table. Handlers
+ * run through Nest's ExternalContextCreator with context type 'mesh', so guards, pipes,
+ * interceptors and exception filters apply as for a controller route.
+ */
+@Injectable()
+export class SocketMeshExplorer implements OnModuleInit {
+  private readonly logger = new Logger(SOCKET_MESH_LOGGER_CONTEXT);
+  private commandList: LocalCommand[] = [];
+  private listenerList: MeshEventListener[] = [];
+  private settle!: { resolve(): void; reject(err: unknown): void };
+  /** Resolves once the command table is built (rejects when it could not be). */
+  readonly explored: Promise<void>;
+
+  constructor(
+    @Inject(SOCKET_MESH_WORKER_NAME) private readonly worker: string,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly contextCreator: ExternalContextCreator,
+  ) {
+    this.explored = new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.explored.catch(() => undefined);
+  }
+
+  get commands(): readonly LocalCommand[] {
+    return this.commandList;
+  }
+
+  get listeners(): readonly MeshEventListener[] {
+    return this.listenerList;
+  }
+
+  onModuleInit(): void {
+    try {
+      this.explore();
+      this.settle.resolve();
+    } catch (err) {
+      this.settle.reject(err);
+      throw err;
+    }
+  }
+
+  private explore(): void {
+    const commands: LocalCommand[] = [];
+    const owners = new Map<string, string>();
+    const listeners: MeshEventListener[] = [];
+    const seen = new Set<object>();
+    const wrappers: InstanceWrapper[] = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      const instance: unknown = wrapper.instance;
+      if (wrapper.isAlias || !instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as Methods | null;
+      if (!prototype || seen.has(instance)) continue;
+      const names = this.scanner.getAllMethodNames(prototype).filter((name) => this.isMeshMethod(prototype[name]));
+      if (names.length === 0) continue;
+      const className = (instance as object).constructor?.name || String(wrapper.name);
+      if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+        this.logger.warn(scopedProviderMessage(className));
+        continue;
+      }
+      seen.add(instance);
+      for (const name of names) {
+        const method = prototype[name];
+        const label = `${className}.${name}`;
+        this.collectListeners(instance, method, label, listeners);
+        const command = this.commandOf(instance, prototype, name, label);
+        if (!command) continue;
+        const first = owners.get(command.name);
+        if (first !== undefined) {
+          throw new MeshError(MeshErrorCode.SCHEMA_INVALID, duplicateCommandMessage(this.worker, command.name, first, label));
+        }
+        owners.set(command.name, label);
+        commands.push(command);
+      }
+    }
+    this.commandList = commands;
+    this.listenerList = listeners;
+    if (commands.length > 0) {
+      this.logger.log(`worker '${this.worker}' serves ${commands.map((c) => `${c.name} (${describeKind(c)})`).join(', ')}`);
+    }
+  }
+
+  private isMeshMethod(method: unknown): boolean {
+    if (typeof method !== 'function') return false;
+    return (
+      Reflect.hasOwnMetadata(BALANCED_METADATA, method) ||
+      Reflect.hasOwnMetadata(BROADCAST_METADATA, method) ||
+      Reflect.hasOwnMetadata(ON_MESH_EVENT_METADATA, method)
+    );
+  }
+
+  private collectListeners(instance: object, method: (...args: unknown[]) => unknown, label: string, into: MeshEventListener[]): void {
+    const events: unknown[] | undefined = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method);
+    for (const event of events ?? []) {
+      if (!(MESH_EVENTS as readonly unknown[]).includes(event)) {
+        throw new MeshError(MeshErrorCode.SCHEMA_INVALID, unknownEventMessage(label, event, MESH_EVENTS));
+      }
+      into.push({ event: event as MeshEventName, label, handler: (payload) => method.call(instance, payload) });
+    }
+  }
+
+  private commandOf(instance: object, prototype: Methods, methodName: string, label: string): LocalCommand | undefined {
+    const method = prototype[methodName];
+    const balanced: unknown = Reflect.getOwnMetadata(BALANCED_METADATA, method);
+    const broadcast: unknown = Reflect.getOwnMetadata(BROADCAST_METADATA, method);
+    if (balanced === undefined && broadcast === undefined) return undefined;
+    if (balanced !== undefined && broadcast !== undefined) {
+      throw new MeshError(MeshErrorCode.SCHEMA_INVALID, bothKindsMessage(this.worker, label));
+    }
+    const kind: CommandKind = balanced !== undefined ? 'balanced' : 'broadcast';
+    const options = balanced ?? broadcast;
+    const rename = (options as { name?: unknown } | null)?.name;
+    const name = typeof rename === 'string' && rename.length > 0 ? rename : methodName;
+    // Names the worker and the command; refuses responds + queued, bad timeouts, unknown keys.
+    const spec = normalizeCommandSpec(this.worker, name, kind, options as Parameters<typeof normalizeCommandSpec>[3]);
+    const context: MeshHandlerContext = { worker: this.worker, command: name, kind };
+    const run = this.createContextualHandler(instance, method, methodName);
+    const handler: CommandHandler = (payload) => run(payload, context);
+    return { name, ...spec, handler };
+  }
+
+  private createContextualHandler(
+    instance: object,
+    method: (...args: unknown[]) => unknown,
+    methodName: string,
+  ): (payload: unknown, context: MeshHandlerContext) => Promise<unknown> {
+    const host = instance.constructor;
+    if (!Reflect.hasMetadata(MESH_ARGS_METADATA, host, methodName)) {
+      Reflect.defineMetadata(MESH_ARGS_METADATA, PAYLOAD_PARAM, host, methodName);
+    }
+    return this.contextCreator.create(
+      instance,
+      firstValueOf(method),
+      methodName,
+      MESH_ARGS_METADATA,
+      MESH_PARAMS_FACTORY,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: true },
+      MESH_CONTEXT_TYPE,
+    );
+  }
+}
+
+/**
+ * The method, with an Observable result replaced by its first value (undefined when it
+ * completes empty). It carries the method's metadata, so method-level guards, pipes,
+ * interceptors and filters, and `Reflector` lookups on `context.getHandler()`, still find it.
+ */
+function firstValueOf(method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    const result = method.apply(this, args);
+    return isObservable(result) ? firstValueFrom(result, { defaultValue: undefined }) : result;
+  };
+  for (const key of Reflect.getOwnMetadataKeys(method)) {
+    Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, method), wrapped);
+  }
+  Object.defineProperty(wrapped, 'name', { value: method.name });
+  return wrapped;
+}
+
+function describeKind(command: LocalCommand): string {
+  if (command.kind === 'balanced') return 'balanced';
+  return command.responds ? 'broadcast, responds' : command.queued ? 'broadcast, queued' : 'broadcast';
+}

@@ -1,0 +1,62 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryController } from './discovery.controller.js';
+import type { SocketMeshManagerAsyncOptions, SocketMeshManagerOptions } from './interfaces/manager-options.interface.js';
+import type { SocketMeshWorkerAsyncOptions, SocketMeshWorkerOptions } from './interfaces/worker-options.interface.js';
+import { ManagerHost } from './manager.host.js';
+import { MeshClient } from './mesh-client.js';
+import { MeshWorkerHost } from './mesh-worker.host.js';
+import { SocketMeshExplorer } from './socket-mesh.explorer.js';
+import {
+  createManagerAsyncProviders,
+  createManagerProviders,
+  createWorkerAsyncProviders,
+  createWorkerProviders,
+} from './socket-mesh.providers.js';
+
+/**
+ * socket-mesh for Nest. A worker app imports `forWorker(name, options)`: its `@Balanced` and
+ * `@Broadcast` methods become commands, and `MeshClient` is injectable everywhere (the module is
+ * global). The manager app imports `forManager(options)`, which also serves
+ * `GET /socket-mesh/port` and `GET /socket-mesh/nodes` on the app's HTTP server.
+ * Options are checked when the app starts; errors name the worker and the field.
+ */
+@Module({})
+export class SocketMeshModule {
+  static forWorker(name: string, options: SocketMeshWorkerOptions): DynamicModule {
+    return SocketMeshModule.worker(createWorkerProviders(name, options), []);
+  }
+
+  static forWorkerAsync(name: string, options: SocketMeshWorkerAsyncOptions): DynamicModule {
+    return SocketMeshModule.worker(createWorkerAsyncProviders(name, options), options.imports ?? []);
+  }
+
+  static forManager(options: SocketMeshManagerOptions): DynamicModule {
+    return SocketMeshModule.manager(createManagerProviders(options), []);
+  }
+
+  static forManagerAsync(options: SocketMeshManagerAsyncOptions): DynamicModule {
+    return SocketMeshModule.manager(createManagerAsyncProviders(options), options.imports ?? []);
+  }
+
+  private static worker(providers: DynamicModule['providers'] & unknown[], imports: NonNullable<DynamicModule['imports']>): DynamicModule {
+    return {
+      global: true,
+      module: SocketMeshModule,
+      imports: [DiscoveryModule, ...imports],
+      providers: [...providers, SocketMeshExplorer, MeshWorkerHost, MeshClient],
+      exports: [MeshClient],
+    };
+  }
+
+  private static manager(providers: DynamicModule['providers'] & unknown[], imports: NonNullable<DynamicModule['imports']>): DynamicModule {
+    return {
+      global: true,
+      module: SocketMeshModule,
+      imports,
+      providers: [...providers, ManagerHost],
+      controllers: [DiscoveryController],
+      exports: [ManagerHost],
+    };
+  }
+}

@@ -1,0 +1,155 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import { MeshErrorCode } from '../lib/core/errors.js';
+import { MeshClient } from '../lib/nest/mesh-client.js';
+import type { MeshWorkerHost } from '../lib/nest/mesh-worker.host.js';
+import { SocketMeshModule } from '../lib/nest/socket-mesh.module.js';
+import { resolveManagerOptions, resolveWorkerOptions } from '../lib/nest/socket-mesh.providers.js';
+
+const KEYS = { publicKey: 'pub', privateKey: 'priv' };
+const manager = { host: '127.0.0.1', port: 4000 };
+
+describe('resolveWorkerOptions', () => {
+  it('applies the defaults', () => {
+    expect(resolveWorkerOptions('NodeA', { manager, ...KEYS })).toEqual({
+      worker: 'NodeA',
+      manager,
+      allow: [],
+      connect: [],
+      ...KEYS,
+      queue: {},
+      timeout: 10_000,
+    });
+  });
+
+  it('keeps the optional settings given, and drops undefined ones (unset env vars)', () => {
+    const resolved = resolveWorkerOptions('NodeB', {
+      manager: { url: 'http://manager:3000' },
+      meshPort: undefined,
+      advertiseHost: undefined,
+      instanceId: 'b-1',
+      allow: 'anyNode',
+      connect: ['NodeA', 'NodeA'],
+      redis: 'redis://127.0.0.1:6379',
+      queue: { maxPending: 5, attempts: 2, backoff: 100 },
+      timeout: 500,
+      drainTimeout: 0,
+      ...KEYS,
+    });
+    expect(resolved).toMatchObject({ instanceId: 'b-1', allow: 'anyNode', connect: ['NodeA'], timeout: 500, drainTimeout: 0 });
+    expect(resolved.queue).toEqual({ maxPending: 5, attempts: 2, backoff: 100 });
+    expect('meshPort' in resolved).toBe(false);
+    expect('advertiseHost' in resolved).toBe(false);
+  });
+
+  it.each([
+    [{ manager }, /forWorker\('NodeA'\): option 'publicKey' is required/],
+    [{ manager, ...KEYS, privateKey: '' }, /option 'privateKey' must be a non-empty string, got an empty string/],
+    [{ manager: { host: 'h' }, ...KEYS }, /option 'manager.port' is required/],
+    [{ manager: { host: 'h', port: 0 }, ...KEYS }, /option 'manager.port' must be an integer from 1 to 65535, got 0/],
+    [{ manager: { url: 'ftp://x' }, ...KEYS }, /option 'manager.url' must be an http\(s\) URL/],
+    [{ manager: { host: 'h', port: 1, extra: 1 }, ...KEYS }, /unknown option 'manager.extra'/],
+    [{ manager, ...KEYS, meshPort: -1 }, /option 'meshPort' must be an integer from 0 to 65535, got -1/],
+    [{ manager, ...KEYS, meshPort: Number.NaN }, /option 'meshPort'/],
+    [{ manager, ...KEYS, timeout: 0 }, /option 'timeout' must be a finite number greater than 0, got 0/],
+    [{ manager, ...KEYS, maxFrameSize: 1.5 }, /option 'maxFrameSize' must be an integer greater than 0/],
+    [{ manager, ...KEYS, queue: { attempts: 0 } }, /option 'queue.attempts'/],
+    [{ manager, ...KEYS, queue: { attemps: 2 } }, /unknown option 'queue.attemps' \(did you mean 'attempts'\?\)/],
+    [{ manager, ...KEYS, redis: 6379 }, /option 'redis' must be a redis:\/\/ URL or ioredis options/],
+    [{ manager, ...KEYS, connect: 'NodeB' }, /worker 'NodeA': 'connect' must be an array of worker names/],
+    [{ manager, ...KEYS, allow: ['anyNode'], conect: [] }, /unknown option 'conect' \(did you mean 'connect'\?\)/],
+  ])('refuses %j', (options, message) => {
+    expect(() => resolveWorkerOptions('NodeA', options)).toThrow(message);
+  });
+
+  it('refuses a bad worker name and a non-object', () => {
+    expect(() => resolveWorkerOptions('', { manager, ...KEYS })).toThrow(/worker name must be a non-empty string/);
+    expect(() => resolveWorkerOptions('anyNode', { manager, ...KEYS })).toThrow(/reserved/);
+    expect(() => resolveWorkerOptions('NodeA', null)).toThrow(/options must be an object, got null/);
+  });
+
+  it('throws MESH_SCHEMA_INVALID', () => {
+    expect(() => resolveWorkerOptions('NodeA', {})).toThrow(expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID }) as unknown as Error);
+  });
+});
+
+describe('resolveManagerOptions', () => {
+  it('turns the core discovery server off (the Nest app serves discovery)', () => {
+    expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, discoveryPort: false });
+    expect(resolveManagerOptions({ ...KEYS, port: 0, host: '0.0.0.0', registrationsPerSecond: 5 })).toEqual({
+      ...KEYS,
+      port: 0,
+      host: '0.0.0.0',
+      registrationsPerSecond: 5,
+      discoveryPort: false,
+    });
+  });
+
+  it.each([
+    [{}, /forManager\(\): option 'publicKey' is required/],
+    [{ ...KEYS, port: 70000 }, /option 'port' must be an integer from 0 to 65535/],
+    [{ ...KEYS, discoveryPort: 8765 }, /unknown option 'discoveryPort'/],
+  ])('refuses %j', (options, message) => {
+    expect(() => resolveManagerOptions(options)).toThrow(message);
+  });
+});
+
+describe('SocketMeshModule async options', () => {
+  it('wants exactly one of useFactory, useClass, useExisting', () => {
+    expect(() => SocketMeshModule.forWorkerAsync('NodeA', {})).toThrow(/give exactly one of useFactory, useClass or useExisting/);
+    expect(() => SocketMeshModule.forManagerAsync({ useFactory: () => KEYS, useExisting: class {} as never })).toThrow(/exactly one/);
+  });
+
+  it('is a global module exporting MeshClient for workers', () => {
+    const worker = SocketMeshModule.forWorker('NodeA', { manager, ...KEYS });
+    expect(worker.global).toBe(true);
+    expect(worker.exports).toEqual([MeshClient]);
+  });
+});
+
+describe('MeshClient.node() proxy', () => {
+  const calls: unknown[][] = [];
+  const fakeNode = { call: async (...args: unknown[]) => (calls.push(args), 'answer') };
+  const host = { readyNode: () => fakeNode, timeout: 10_000, node: undefined } as unknown as MeshWorkerHost;
+  const client = new MeshClient(host);
+
+  it('turns method calls into call(name, command, payload, options)', async () => {
+    const proxy = client.node('NodeB');
+    await expect(proxy.status!({ test: 1 }, { timeout: 5 })).resolves.toBe('answer');
+    expect(calls.at(-1)).toEqual(['NodeB', 'status', { test: 1 }, { timeout: 5 }]);
+  });
+
+  it('is not a thenable, has no symbol keys and cannot be written', async () => {
+    const proxy = client.node('NodeB') as unknown as Record<string | symbol, unknown>;
+    expect(proxy.then).toBeUndefined();
+    expect(proxy[Symbol.asyncIterator]).toBeUndefined();
+    expect('status' in proxy).toBe(false);
+    expect(Object.keys(proxy)).toEqual([]);
+    expect(() => {
+      proxy.status = 1;
+    }).toThrow(TypeError);
+    expect(await proxy).toBe(proxy);
+  });
+
+  it('a call on a worker whose app never starts fails with MESH_TIMEOUT instead of hanging', async () => {
+    const { MeshWorkerHost } = await import('../lib/nest/mesh-worker.host.js');
+    const explorer = { explored: new Promise<void>(() => {}), commands: [], listeners: [] };
+    const idle = new MeshWorkerHost(
+      { worker: 'NodeA', timeout: 10_000 } as never,
+      explorer as never,
+      {} as never,
+    );
+    const started = Date.now();
+    await expect(new MeshClient(idle).call('NodeB', 'status', {}, { timeout: 50 })).rejects.toMatchObject({
+      code: MeshErrorCode.TIMEOUT,
+      message: expect.stringMatching(/did not start within 50 ms/),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await idle.close();
+    await expect(new MeshClient(idle).call('NodeB', 'status')).rejects.toMatchObject({ code: MeshErrorCode.CLOSED });
+  });
+
+  it('peers() is empty before the node exists', () => {
+    expect(client.peers()).toEqual([]);
+  });
+});
