@@ -33,6 +33,10 @@ export function acceptHandshake(
   timeoutMs: number,
 ): Promise<AcceptedHandshake> {
   return new Promise((resolve, reject) => {
+    // One namespace per connection: when this socket goes (refused, a bad frame, or the client
+    // leaving '/' with a DISCONNECT packet) the connection goes too. Otherwise it would stay open
+    // without a namespace, where no handshake timer or frame check watches it any more.
+    socket.once('disconnect', () => socket.conn.close());
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     let responder: HandshakeResponder;
     try {

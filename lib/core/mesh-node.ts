@@ -97,6 +97,8 @@ export class MeshNode extends EventEmitter {
   private readonly connectSet: Set<string>;
   private readonly changes = new EventEmitter();
   private denied = new Set<string>();
+  /** Variants the manager's latest topology lists for this worker to dial. */
+  private listedVariants = new Set<string>();
   private topologyReceived = false;
   private registeredOnce = false;
   private closing: Promise<void> | undefined;
@@ -288,6 +290,7 @@ export class MeshNode extends EventEmitter {
     this.denied = new Set(topology.denied);
     const listed = new Map<string, PeerInfo>();
     for (const peer of topology.peers) if (this.connectSet.has(peer.worker)) listed.set(peer.variant, peer);
+    this.listedVariants = new Set(listed.keys());
     for (const group of this.groups.values()) {
       for (const [variant, link] of group.links) {
         const info = listed.get(variant);
@@ -319,13 +322,30 @@ export class MeshNode extends EventEmitter {
       maxPending: this.options.maxPending ?? 10_000,
     });
     const payload = { worker: info.worker, variant: info.variant, direction: 'outgoing' as const };
+    // A graceful leave is 'down' twice (LEAVING, then the disconnect): report it once.
+    let up = false;
     link.on('ready', () => {
+      up = true;
       this.logger.debug(`connected to ${info.worker}/${info.variant}`);
       this.emit('peer.connected', payload);
       this.changes.emit('change');
     });
     link.on('down', () => {
-      this.emit('peer.disconnected', payload);
+      if (up) {
+        up = false;
+        this.emit('peer.disconnected', payload);
+      }
+      // Kept while connected although the manager no longer lists it (see onTopology); now that
+      // it is disconnected too, nothing will bring it back: stop dialing it, so callers get
+      // MESH_NO_PEER at once instead of waiting their whole timeout on a dead address.
+      // After the link's own disconnect handling (which arms its retry timer; close() clears it).
+      queueMicrotask(() => {
+        const current = this.groups.get(info.worker);
+        if (link.state === 'connecting' && !this.listedVariants.has(info.variant) && current?.links.get(info.variant) === link) {
+          this.removeLink(current, link);
+          this.changes.emit('change');
+        }
+      });
       this.changes.emit('change');
     });
     link.on('denied', () => {

@@ -47,9 +47,16 @@ export class MeshServer extends EventEmitter {
 
   constructor(private readonly options: MeshServerOptions) {
     super();
-    this.http = createServer((_req, res) => {
-      res.writeHead(404).end();
-    });
+    // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
+    // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
+    const t = Number.isFinite(options.handshakeTimeout) && options.handshakeTimeout > 0 ? Math.ceil(options.handshakeTimeout) : 0; // node wants integers; 0 = off
+    this.http = createServer(
+      { headersTimeout: t, requestTimeout: t, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))) },
+      (_req, res) => {
+        res.writeHead(404).end();
+      },
+    );
+    this.http.timeout = t;
     this.io = new Server(this.http, {
       transports: ['websocket'],
       serveClient: false,
@@ -90,8 +97,21 @@ export class MeshServer extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    for (const link of this.links) link.channel.close();
+    // io.close() discards what engine.io still buffers, which would lose the answers that
+    // finished during the drain. So flush each channel and close each connection gracefully
+    // (engine.io waits for its write buffer), bounded in time, before closing the server.
+    const gone = [...this.links].map((link) => {
+      link.channel.close();
+      return new Promise<void>((resolve) => {
+        if (link.socket.conn.readyState === 'closed') return resolve();
+        link.socket.conn.once('close', () => resolve());
+        link.socket.disconnect(true);
+      });
+    });
     this.links.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
