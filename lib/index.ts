@@ -29,7 +29,7 @@ export { Manager } from './core/manager.js';
 export type { ManagerOptions } from './core/manager.js';
 export { SocketNode } from './core/socket-node.js';
 export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
-export type { MeshSchema, WorkerSchema } from './core/schema.js';
+export type { MeshSchema, WorkerSchema, SchemaCommand, SchemaCommandObject } from './core/schema.js';
 export type { RegistryEntry } from './core/registry.js';
 
 // Shared

@@ -1,0 +1,13 @@
+// The plain Node.js API alone, for programs that do not use NestJS: importing
+// 'socket-mesh/plain' loads no @nestjs package. 'socket-mesh' exports the same names too.
+
+export { Manager } from './core/manager.js';
+export type { ManagerOptions } from './core/manager.js';
+export { SocketNode } from './core/socket-node.js';
+export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
+export type { MeshSchema, WorkerSchema, SchemaCommand, SchemaCommandObject } from './core/schema.js';
+export type { RegistryEntry } from './core/registry.js';
+export { MeshError, MeshErrorCode } from './core/errors.js';
+export type { MeshOutcome } from './core/errors.js';
+export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';
+export type { LogLevel, MeshLogger } from './core/logger.js';
