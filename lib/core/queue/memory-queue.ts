@@ -31,7 +31,7 @@ export function createMemoryQueueBackend(
       const name = queueName(target);
       // Two queues for one target would run its requests two at a time.
       if (open.has(name)) throw new Error(`queue ${name} is already open`);
-      const queue = new MemoryQueue(name, handler, maxPending, logger, () => open.delete(name));
+      const queue = new MemoryQueue(name, target, handler, maxPending, logger, () => open.delete(name));
       open.set(name, queue);
       return queue;
     },
@@ -51,6 +51,7 @@ class MemoryQueue implements CommandQueue {
 
   constructor(
     readonly name: string,
+    private readonly target: QueueTarget,
     private readonly handler: QueueHandler,
     private readonly maxPending: number,
     private readonly logger: MeshLogger,
@@ -58,13 +59,14 @@ class MemoryQueue implements CommandQueue {
   ) {}
 
   add(requestId: string, payload: unknown): Promise<void> {
-    if (this.closing) {
-      return Promise.reject(new MeshError(MeshErrorCode.CLOSED, `queue ${this.name} is closed`));
+    if (this.closing) return Promise.reject(this.error(MeshErrorCode.CLOSED, `queue ${this.name} is closed`));
+    if (typeof requestId !== 'string' || requestId === '') {
+      return Promise.reject(new TypeError(`${this.name}: requestId must be a non-empty string`));
     }
     if (this.pendingIds.has(requestId)) return Promise.resolve();
     if (this.pendingIds.size >= this.maxPending) {
       return Promise.reject(
-        new MeshError(MeshErrorCode.QUEUE_FULL, `queue ${this.name} holds ${this.maxPending} pending requests`),
+        this.error(MeshErrorCode.QUEUE_FULL, `queue ${this.name} holds ${this.maxPending} pending requests`),
       );
     }
     this.pendingIds.add(requestId);
@@ -103,6 +105,11 @@ class MemoryQueue implements CommandQueue {
       if (!this.closing) this.runNext();
     });
     this.running = { requestId: next.requestId, done };
+  }
+
+  private error(code: MeshErrorCode, message: string): MeshError {
+    const { worker, variant, command } = this.target;
+    return new MeshError(code, message, { worker, variant, command });
   }
 
   private async run(request: PendingRequest): Promise<void> {

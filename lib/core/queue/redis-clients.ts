@@ -17,22 +17,17 @@ export interface RedisClients {
 
 /**
  * A Worker's connection. Its commands wait out an outage (BullMQ requires
- * `maxRetriesPerRequest: null`); BullMQ duplicates it for the Worker's blocking reads, and the
- * duplicate shares its retry strategy, so `stopReconnecting` reaches both.
+ * `maxRetriesPerRequest: null`); BullMQ duplicates it for the Worker's blocking reads.
  */
 export interface WorkerConnection {
   readonly client: Redis;
-  /** From now on a failed reconnect attempt ends the connection and fails the commands waiting on it. */
-  stopReconnecting(): void;
   close(): Promise<void>;
 }
 
 /** How long a connection that is still connecting may delay an `add` before it is refused. */
-export const CONNECT_WAIT_MS = 1_000;
+const CONNECT_WAIT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
-/** A reconnecting connection told to stop ends at its next attempt: at most one delay plus one connect. */
-export const RECONNECT_SETTLE_MS = MAX_RECONNECT_DELAY_MS + CONNECT_TIMEOUT_MS + 500;
 /** Bound on QUIT at shutdown before the socket is simply dropped. */
 const QUIT_WAIT_MS = 1_000;
 
@@ -90,19 +85,9 @@ export function sharedClients(connection: unknown, outage: RedisOutage): RedisCl
 }
 
 function workerConnection(base: Redis, outage: RedisOutage): WorkerConnection {
-  let reconnect = true;
-  const client = base.duplicate({
-    ...WORKER_OPTIONS,
-    retryStrategy: (times: number) => (reconnect ? reconnectDelay(times) : null),
-  });
+  const client = base.duplicate({ ...WORKER_OPTIONS, retryStrategy: reconnectDelay });
   watch(client, outage, 'worker connection');
-  return {
-    client,
-    stopReconnecting() {
-      reconnect = false;
-    },
-    close: () => closeClient(client),
-  };
+  return { client, close: () => closeClient(client) };
 }
 
 /**
@@ -136,12 +121,6 @@ export async function whenUsable(client: Redis): Promise<void> {
   }
 }
 
-/** Resolves once `client` has ended (true) or `ms` passed (false). */
-export function ends(client: Redis, ms: number): Promise<boolean> {
-  if (client.status === 'end') return Promise.resolve(true);
-  return settlesWithin(new Promise<void>((resolve) => client.once('end', () => resolve())), ms);
-}
-
 /** Ends `client`, politely when it is connected; never waits longer than QUIT_WAIT_MS per step. */
 async function closeClient(client: Redis): Promise<void> {
   if (client.status === 'end') return;
@@ -151,7 +130,10 @@ async function closeClient(client: Redis): Promise<void> {
   if (status === 'end') return;
   // Between reconnect attempts there is no socket left: disconnect() only cancels the retry
   // timer, and ioredis emits no 'end' to wait for.
-  const ended = status === 'reconnecting' ? Promise.resolve(true) : ends(client, QUIT_WAIT_MS);
+  const ended =
+    status === 'reconnecting'
+      ? Promise.resolve()
+      : settlesWithin(new Promise<void>((resolve) => client.once('end', () => resolve())), QUIT_WAIT_MS);
   client.disconnect();
   await ended;
 }

@@ -4,7 +4,7 @@ import type { MeshLogger } from '../logger.js';
 import { jobIdFor, jobOptions, RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
 import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js';
 import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
-import { RECONNECT_SETTLE_MS, whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
+import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
 
 /** What a job holds: the payload boxed, so that an `undefined` payload survives BullMQ's JSON. */
@@ -22,19 +22,30 @@ export interface RedisCommandQueueContext {
   onClosed: () => void;
 }
 
+/** The job the handler has, from the moment it gets it until BullMQ has recorded the outcome. */
+interface RunningJob {
+  jobId: string | undefined;
+  handlerDone: boolean;
+  /** Shutdown could wait no longer: stop waiting for the handler and hand the job back. */
+  abandon: () => void;
+  /** Resolves once the outcome is in Redis (completed, failed, or handed back). */
+  recorded: Promise<void>;
+  markRecorded: () => void;
+}
+
 /** Bound on writing one job: a command stuck on a half-open connection must not hold the caller. */
 const ADD_TIMEOUT_MS = 5_000;
-/** After the drain timeout, how long the worker may take to let go of the abandoned job and close. */
+/** How long shutdown steps that talk to Redis may take once the drain is over. */
 const CLOSE_GRACE_MS = 2_000;
 /** How often start-up looks whether jobs a previous run left active are back in the wait list. */
 const RECOVERY_POLL_MS = 500;
 
-/** One target's queue in Redis: a BullMQ Queue to store requests, a Worker (concurrency 1) to run them. */
+/** One target's queue in Redis: a BullMQ Queue stores requests, a Worker (concurrency 1) runs them. */
 export class RedisCommandQueue implements CommandQueue {
   private readonly queue: Queue<StoredRequest>;
   private readonly worker: Worker<StoredRequest, void>;
   private readonly connection: WorkerConnection;
-  private running: { jobId: string | undefined; abandon: () => void } | undefined;
+  private running: RunningJob | undefined;
   private cancelRecoveryWait: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
@@ -44,7 +55,7 @@ export class RedisCommandQueue implements CommandQueue {
     private readonly handler: QueueHandler,
     private readonly context: RedisCommandQueueContext,
   ) {
-    const { clients, prefix, outage } = context;
+    const { clients, prefix, outage, logger } = context;
     this.queue = new Queue<StoredRequest>(name, { connection: clients.producer, prefix });
     this.connection = clients.workerConnection();
     this.worker = new Worker<StoredRequest, void>(name, (job, token) => this.process(job, token), {
@@ -54,9 +65,13 @@ export class RedisCommandQueue implements CommandQueue {
     // Queue and Worker re-emit their connections' errors; an 'error' nobody listens to would throw.
     this.queue.on('error', (err) => outage.report(err, name));
     this.worker.on('error', (err) => outage.report(err, name));
-    this.worker.on('failed', (job, err) => this.onFailed(job, err));
+    this.worker.on('completed', (job) => this.recorded(job.id));
+    this.worker.on('failed', (job, err) => {
+      this.recorded(job?.id);
+      this.logFailure(job, err);
+    });
     this.worker.on('stalled', (jobId) =>
-      context.logger.warn(`${name}: job ${jobId} was interrupted (its process stopped mid-job); running it again`),
+      logger.warn(`${name}: job ${jobId} was interrupted (its process stopped mid-job); running it again`),
     );
     void this.start();
   }
@@ -93,7 +108,7 @@ export class RedisCommandQueue implements CommandQueue {
   /**
    * Jobs left active by a previous run of this instance (killed mid-job) belong to nobody now,
    * but BullMQ only hands them back once their lock has expired. Waiting for that before taking
-   * new work keeps them ahead of requests stored after them, as they arrived.
+   * new work keeps them ahead of the requests stored after them.
    */
   private async start(): Promise<void> {
     try {
@@ -114,7 +129,7 @@ export class RedisCommandQueue implements CommandQueue {
       }
     } catch (err) {
       // Redis is not there yet: the worker's own stalled check hands such jobs back later.
-      this.context.outage.report(err, this.name);
+      if (!this.closing) this.context.outage.report(err, this.name);
     } finally {
       this.cancelRecoveryWait = undefined;
     }
@@ -123,28 +138,58 @@ export class RedisCommandQueue implements CommandQueue {
   }
 
   private async process(job: Job<StoredRequest>, token?: string): Promise<void> {
-    const work = Promise.resolve().then(() => this.handler(job.data.payload));
+    // Fetched while shutting down: not ours to start any more.
+    if (this.closing) return this.handBack(job, token);
+
+    let markRecorded = (): void => {};
+    const recorded = new Promise<void>((resolve) => {
+      markRecorded = resolve;
+    });
     let abandon = (): void => {};
     const abandoned = new Promise<'abandoned'>((resolve) => {
       abandon = () => resolve('abandoned');
     });
-    this.running = { jobId: job.id, abandon };
+    const running: RunningJob = { jobId: job.id, handlerDone: false, abandon, recorded, markRecorded };
+    this.running = running;
+
+    const work = Promise.resolve().then(() => this.handler(job.data.payload));
+    const outcome = await Promise.race([
+      work.then(
+        () => 'done' as const,
+        (err: unknown) => ({ err }),
+      ),
+      abandoned,
+    ]);
+    running.handlerDone = true;
+    if (outcome === 'done') return;
+    if (outcome !== 'abandoned') throw outcome.err;
+    // The handler keeps running here, but its outcome has nowhere to go: the job goes back to
+    // the head of the wait list without using up an attempt, and the next start of this
+    // instance runs it again (at least once).
+    work.catch(() => {});
     try {
-      const outcome = await Promise.race([work.then(() => 'done' as const), abandoned]);
-      if (outcome === 'abandoned') {
-        // Shutdown could not wait any longer. The handler keeps running here, but its outcome
-        // has nowhere to go: the job goes back to the head of the wait list without using up an
-        // attempt, and the next start of this instance runs it again (at least once).
-        work.catch(() => {});
-        if (token) await job.moveToWait(token).catch((err: unknown) => this.context.outage.report(err, this.name));
-        throw new WaitingError();
-      }
+      await this.handBack(job, token);
     } finally {
-      this.running = undefined;
+      running.markRecorded();
     }
   }
 
-  private onFailed(job: Job<StoredRequest> | undefined, err: Error): void {
+  /** Back to the head of the wait list, attempts untouched; BullMQ takes WaitingError as "moved, not failed". */
+  private async handBack(job: Job<StoredRequest>, token: string | undefined): Promise<never> {
+    if (token) {
+      await job.moveToWait(token).catch((err: unknown) => this.context.outage.report(err, this.name));
+    }
+    throw new WaitingError();
+  }
+
+  private recorded(jobId: string | undefined): void {
+    const running = this.running;
+    if (!running || running.jobId !== jobId) return;
+    this.running = undefined;
+    running.markRecorded();
+  }
+
+  private logFailure(job: Job<StoredRequest> | undefined, err: Error): void {
     const { logger, attempts } = this.context;
     if (!job) {
       logger.error(`${this.name}: a job failed: ${err.message}`);
@@ -158,44 +203,39 @@ export class RedisCommandQueue implements CommandQueue {
     }
   }
 
+  /**
+   * The drain is ours, not BullMQ's: Worker.close() without force first waits for its blocking
+   * connection to end, and a connection caught between reconnect attempts never ends (ioredis
+   * only cancels its retry timer), so a close during a Redis outage would hang for good. Here
+   * the wait is for the running job's outcome to be in Redis, bounded; then the worker is
+   * closed with force, which waits for nothing.
+   */
   private async shutdown(drainTimeout: number): Promise<void> {
-    this.cancelRecoveryWait?.();
     const { logger } = this.context;
-    if (this.connection.client.status === 'ready') {
-      await this.closeWorker(drainTimeout);
-    } else {
-      // Redis is away: nothing the worker still has to say can reach it, and BullMQ's graceful
-      // close would wait for a reconnect that may never come. A job it was running stays active
-      // in Redis and is run again on the next start (see start()).
-      logger.warn(`${this.name}: closing while Redis is unreachable; a running job is left to the next start`);
-      this.connection.stopReconnecting();
-      if (!(await settlesWithin(this.worker.close(true), CLOSE_GRACE_MS))) {
-        logger.error(`${this.name}: the BullMQ worker did not close within ${CLOSE_GRACE_MS} ms`);
+    this.cancelRecoveryWait?.();
+    // No next job once the running one is recorded.
+    this.worker.pause(true).catch(() => {});
+
+    const running = this.running;
+    if (running && !(await settlesWithin(running.recorded, drainTimeout))) {
+      if (running.handlerDone) {
+        logger.warn(
+          `${this.name}: the outcome of job ${running.jobId ?? '?'} could not be recorded within ${drainTimeout} ms (Redis unreachable?); it runs again on the next start`,
+        );
+      } else {
+        logger.warn(`${this.name}: job ${running.jobId ?? '?'} still running after ${drainTimeout} ms; handing it back to the queue`);
+        running.abandon();
+        await settlesWithin(running.recorded, CLOSE_GRACE_MS);
       }
     }
+
+    if (!(await settlesWithin(this.worker.close(true), CLOSE_GRACE_MS))) {
+      logger.error(`${this.name}: the BullMQ worker did not close within ${CLOSE_GRACE_MS} ms`);
+    }
+    // QUIT waits for the replies still in flight, the last job's record among them.
     await this.connection.close();
     await settlesWithin(this.queue.close(), CLOSE_GRACE_MS);
     this.context.onClosed();
-  }
-
-  /** Worker.close() stops fetching at once, then waits for the running job. */
-  private async closeWorker(drainTimeout: number): Promise<void> {
-    const { logger } = this.context;
-    const workerClosed = this.worker.close();
-    if (await settlesWithin(workerClosed, drainTimeout)) return;
-    const running = this.running;
-    if (running) {
-      logger.warn(`${this.name}: job ${running.jobId ?? '?'} still running after ${drainTimeout} ms; handing it back to the queue`);
-      running.abandon();
-    } else {
-      logger.warn(`${this.name}: the worker could not record its last job within ${drainTimeout} ms (is Redis reachable?)`);
-    }
-    if (await settlesWithin(workerClosed, CLOSE_GRACE_MS)) return;
-    // Still not closed: Redis went away meanwhile and the worker waits on commands that wait for
-    // a reconnect. Ending its connection at the next failed attempt fails them and lets it close.
-    this.connection.stopReconnecting();
-    if (await settlesWithin(workerClosed, RECONNECT_SETTLE_MS)) return;
-    logger.error(`${this.name}: the BullMQ worker did not close`);
   }
 
   private closedError(): MeshError {

@@ -1,0 +1,489 @@
+/**
+ * The Redis (BullMQ) queue backend against a real Redis: REDIS_URL, default
+ * redis://127.0.0.1:6379. The outage tests start their own `redis-server` on a free port so
+ * they can stop it. Without a Redis (and CI !== 'true') the suite says so loudly and runs one
+ * placeholder test instead.
+ */
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
+import type { MeshLogger } from '../lib/core/logger.js';
+import { queueName, type QueueBackend, type QueueTarget } from '../lib/core/queue/command-queue.js';
+import { createRedisQueueBackend, type RedisQueueOptions } from '../lib/core/queue/redis-queue.js';
+import type { QueueCrashChildConfig, QueueCrashChildMessage } from './fixtures/queue-crash-child.js';
+import { freePort } from './support/free-port.js';
+import { waitFor } from './support/wait-for.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+const redisUp = await redisAnswers(REDIS_URL);
+
+interface RecordingLogger extends MeshLogger {
+  at(level: string): string[];
+}
+
+/** Keeps what the backend logs for assertions; QUEUE_DEBUG=1 also prints it. */
+function recordingLogger(): RecordingLogger {
+  const lines: { level: string; message: string }[] = [];
+  const at = (level: string) => (message: string) => {
+    lines.push({ level, message });
+    if (process.env.QUEUE_DEBUG === '1') console.log(`[queue ${level}] ${message}`);
+  };
+  return {
+    at: (level) => lines.filter((l) => l.level === level).map((l) => l.message),
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+}
+
+function gate(): { promise: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<MeshError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(MeshError);
+    return err as MeshError;
+  }
+  throw new Error('expected a rejection');
+}
+
+// Every queue this run creates lives under this worker name; afterAll deletes their keys.
+const WORKER = `QueueE2E-${process.pid}-${Date.now().toString(36)}`;
+let seq = 0;
+function target(command = 'ingest'): QueueTarget {
+  return { worker: WORKER, command, variant: `v${++seq}` };
+}
+
+const backends: QueueBackend[] = [];
+function backend(options: RedisQueueOptions = {}): QueueBackend {
+  const created = createRedisQueueBackend({ redis: REDIS_URL, ...options });
+  backends.push(created);
+  return created;
+}
+
+const children = new Set<ChildProcess>();
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+  children.delete(child);
+}
+
+/** A throwaway redis-server (no persistence) on `port`, for tests that take Redis away. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(server);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server on ${port} not ready: ${output}`)), 10_000);
+    server.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    server.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server on ${port} exited with ${String(code)}: ${output}`));
+    });
+  });
+  return server;
+}
+
+// Compiled by `npm run build:all`, like every forked fixture (npm test builds first).
+const CHILD = fileURLToPath(new URL('../build/test/fixtures/queue-crash-child.js', import.meta.url));
+
+if (redisUp || process.env.CI === 'true') {
+  describe('Redis queue backend (BullMQ)', () => {
+    afterEach(async () => {
+      await Promise.all(backends.splice(0).map((b) => b.close()));
+      await Promise.all([...children].map(stop));
+    });
+
+    afterAll(async () => {
+      const admin = new Redis(REDIS_URL);
+      try {
+        const keys: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await admin.scan(cursor, 'MATCH', `bull:socket-mesh.${WORKER}.*`, 'COUNT', 1000);
+          cursor = next;
+          keys.push(...batch);
+        } while (cursor !== '0');
+        if (keys.length > 0) await admin.del(...keys);
+      } finally {
+        await admin.quit();
+      }
+    });
+
+    it('runs jobs one at a time, in the order they were stored', async () => {
+      const b = backend();
+      const events: string[] = [];
+      let active = 0;
+      let maxActive = 0;
+      const queue = b.open(target(), async (payload) => {
+        const { n } = payload as { n: number };
+        active++;
+        maxActive = Math.max(maxActive, active);
+        events.push(`start ${n}`);
+        for (let i = 0; i < (n * 7) % 5; i++) await nextTurn();
+        events.push(`end ${n}`);
+        active--;
+      });
+      expect(b.kind).toBe('redis');
+
+      const count = 20;
+      for (let n = 0; n < count; n++) await queue.add(`r${n}`, { n });
+      await waitFor(() => events.length === 2 * count, 10_000, 'every job to finish');
+
+      expect(events).toEqual(Array.from({ length: count }, (_, n) => [`start ${n}`, `end ${n}`]).flat());
+      expect(maxActive).toBe(1);
+    });
+
+    it('hands the handler the payload as it was given, undefined included', async () => {
+      const b = backend();
+      const seen: unknown[] = [];
+      const queue = b.open(target(), (payload) => void seen.push(payload));
+      await queue.add('p1', { nested: { list: [1, 'two', null] }, flag: true });
+      await queue.add('p2', undefined);
+      await queue.add('p3', 'text');
+      await waitFor(() => seen.length === 3, 10_000, 'three jobs');
+      expect(seen).toEqual([{ nested: { list: [1, 'two', null] }, flag: true }, undefined, 'text']);
+    });
+
+    it('stores a redelivered request once, also after it ran; any request id is accepted', async () => {
+      const b = backend();
+      const hold = gate();
+      const ran: string[] = [];
+      const queue = b.open(target(), async (payload) => {
+        await hold.promise;
+        ran.push(payload as string);
+      });
+      await queue.add('same', 'first');
+      await queue.add('same', 'duplicate while stored');
+      hold.open();
+      await waitFor(() => ran.length === 1, 10_000, 'the first job');
+      await queue.add('same', 'duplicate after it ran');
+      // Request ids BullMQ would refuse as job ids as they are.
+      await queue.add('42', 'integer-like id');
+      await queue.add('a:b:c', 'id with colons');
+      await queue.add('%i42', 'id like an escaped one');
+      await waitFor(() => ran.length === 4, 10_000, 'the three other jobs');
+      expect(ran).toEqual(['first', 'integer-like id', 'id with colons', 'id like an escaped one']);
+    });
+
+    it('resumes what was stored and not run when the same target opens again', async () => {
+      const t = target();
+      const hold = gate();
+      const ranByFirst: string[] = [];
+      const first = backend();
+      const queue = first.open(t, async (payload) => {
+        ranByFirst.push(payload as string);
+        if (payload === 'one') await hold.promise;
+      });
+      for (const id of ['one', 'two', 'three', 'four']) await queue.add(id, id);
+      await waitFor(() => ranByFirst.length === 1, 10_000, 'job one to start');
+
+      // Closing stops fetching at once; the running job is let finish.
+      const closing = first.close();
+      hold.open();
+      await closing;
+      expect(ranByFirst).toEqual(['one']);
+
+      const ranBySecond: string[] = [];
+      backend().open(t, (payload) => void ranBySecond.push(payload as string));
+      await waitFor(() => ranBySecond.length === 3, 10_000, 'the stored jobs to run after reopening');
+      expect(ranBySecond).toEqual(['two', 'three', 'four']);
+    });
+
+    it('retries a failing handler, keeps the job as failed, logs it, and runs the next job', async () => {
+      const logger = recordingLogger();
+      const b = backend({ attempts: 2, backoff: 20, logger });
+      const t = target();
+      const runs: string[] = [];
+      const queue = b.open(t, (payload) => {
+        runs.push(payload as string);
+        if (payload === 'bad') throw new Error('handler broke');
+      });
+      await queue.add('bad-job', 'bad');
+      await queue.add('good-job', 'good');
+      await waitFor(() => logger.at('error').length === 1, 10_000, 'the final failure to be logged');
+      await waitFor(() => runs.includes('good'), 10_000, 'the good job');
+
+      expect(runs.filter((r) => r === 'bad')).toHaveLength(2);
+      expect(logger.at('warn')).toEqual([expect.stringMatching(/bad-job attempt 1\/2 failed: handler broke; retrying/)]);
+      expect(logger.at('error')[0]).toContain(queue.name);
+      expect(logger.at('error')[0]).toMatch(/bad-job failed after 2 attempt\(s\): handler broke/);
+      const admin = new Redis(REDIS_URL);
+      try {
+        expect(await admin.zscore(`bull:${queueName(t)}:failed`, 'bad-job')).not.toBeNull();
+      } finally {
+        await admin.quit();
+      }
+    });
+
+    it('after drainTimeout, close hands the running job back; the next start runs it first', async () => {
+      const t = target();
+      const logger = recordingLogger();
+      const first = backend({ logger });
+      const started: string[] = [];
+      const queue = first.open(t, (payload) => {
+        started.push(payload as string);
+        return new Promise(() => {});
+      });
+      await queue.add('stuck', 'stuck');
+      await queue.add('next', 'next');
+      await waitFor(() => started.length === 1, 10_000, 'the stuck job to start');
+
+      const t0 = Date.now();
+      await queue.close(200);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(logger.at('warn')).toEqual([expect.stringContaining('job stuck still running after 200 ms')]);
+      expect((await rejection(queue.add('late', 'late'))).code).toBe(MeshErrorCode.CLOSED);
+
+      const ran: string[] = [];
+      backend().open(t, (payload) => void ran.push(payload as string));
+      await waitFor(() => ran.length === 2, 10_000, 'both jobs on the next start');
+      expect(ran).toEqual(['stuck', 'next']);
+    });
+
+    it('re-runs the job a kill -9 interrupted, and the rest, in order, within 30 s of the variant restarting', async () => {
+      const t = target();
+      const ids = ['c1', 'c2', 'c3', 'c4'];
+      const config: QueueCrashChildConfig = { redisUrl: REDIS_URL, target: t, ids };
+      let childOutput = '';
+      const child = fork(CHILD, [], {
+        env: { ...process.env, QUEUE_CHILD: JSON.stringify(config) },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      children.add(child);
+      child.stdout?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (childOutput += chunk.toString()));
+      const messages: QueueCrashChildMessage[] = [];
+      child.on('message', (message) => messages.push(message as QueueCrashChildMessage));
+
+      await waitFor(
+        () => messages.some((m) => m.type === 'stored') && messages.some((m) => m.type === 'started'),
+        20_000,
+        'the child to store every request and start the first',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\nchild output:\n${childOutput}`);
+      });
+      await stop(child); // SIGKILL, mid-job
+      expect(messages.filter((m) => m.type === 'started')).toEqual([{ type: 'started', id: 'c1' }]);
+
+      const logger = recordingLogger();
+      const ran: string[] = [];
+      const restartedAt = Date.now();
+      backend({ logger }).open(t, (payload) => void ran.push((payload as { id: string }).id));
+      await waitFor(() => ran.length === ids.length, 30_000, 'every stored job to run after the restart');
+
+      expect(Date.now() - restartedAt).toBeLessThan(30_000);
+      expect(ran).toEqual(ids);
+      expect(logger.at('warn')).toContainEqual(expect.stringContaining('1 job(s) interrupted by a previous run'));
+    }, 60_000);
+
+    it('refuses adds with QUEUE_UNAVAILABLE at once while Redis is down, and works again when it is back', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const port = await freePort();
+        let server = await startRedis(port);
+        const logger = recordingLogger();
+        const b = backend({ redis: `redis://127.0.0.1:${port}`, logger });
+        const ran: string[] = [];
+        const queue = b.open(target(), (payload) => void ran.push(payload as string));
+        await queue.add('before', 'before');
+        // Completed in Redis, not only run: the outage must not catch it between the two.
+        const probe = new Redis(port, '127.0.0.1');
+        try {
+          await waitFor(
+            async () => (await probe.zscore(`bull:${queue.name}:completed`, 'before')) !== null,
+            10_000,
+            'a job to complete before the outage',
+          );
+        } finally {
+          await probe.quit();
+        }
+
+        await stop(server);
+        for (const id of ['during-1', 'during-2']) {
+          const t0 = Date.now();
+          const err = await rejection(queue.add(id, id));
+          expect(err.code).toBe(MeshErrorCode.QUEUE_UNAVAILABLE);
+          expect(Date.now() - t0).toBeLessThan(2000);
+        }
+
+        server = await startRedis(port);
+        await waitFor(
+          async () => {
+            await queue.add('after', 'after');
+            return true;
+          },
+          15_000,
+          'adds to be taken again',
+        );
+        await waitFor(() => ran.includes('after'), 15_000, 'the job stored after the outage to run');
+
+        expect(ran).toEqual(['before', 'after']);
+        expect(logger.at('warn').filter((m) => m.includes('Redis unreachable'))).toHaveLength(1);
+        expect(logger.at('info').filter((m) => m.includes('Redis reachable again')).length).toBeGreaterThanOrEqual(1);
+        expect(logger.at('error')).toEqual([]);
+        await b.close();
+        await stop(server);
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    }, 45_000);
+
+    it('closes at once while Redis is down', async () => {
+      const port = await freePort();
+      const server = await startRedis(port);
+      const b = backend({ redis: `redis://127.0.0.1:${port}` });
+      const ran: string[] = [];
+      const queue = b.open(target(), (payload) => void ran.push(payload as string));
+      await queue.add('one', 'one');
+      await waitFor(() => ran.length === 1, 10_000, 'a job before the outage');
+      await stop(server);
+      await waitFor(
+        () =>
+          queue.add('probe', 'probe').then(
+            () => false,
+            (err: MeshError) => err.code === MeshErrorCode.QUEUE_UNAVAILABLE,
+          ),
+        5000,
+        'the outage to be noticed',
+      );
+
+      const t0 = Date.now();
+      await b.close();
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect((await rejection(queue.add('late', 'late'))).code).toBe(MeshErrorCode.CLOSED);
+    });
+
+    it('closes within its bounds when Redis went away while the last job ran', async () => {
+      const port = await freePort();
+      const server = await startRedis(port);
+      const logger = recordingLogger();
+      const b = backend({ redis: `redis://127.0.0.1:${port}`, logger });
+      const hold = gate();
+      const finished: string[] = [];
+      const queue = b.open(target(), async (payload) => {
+        await hold.promise;
+        finished.push(payload as string);
+      });
+      await queue.add('one', 'one');
+      const probe = new Redis(port, '127.0.0.1');
+      try {
+        await waitFor(async () => (await probe.llen(`bull:${queue.name}:active`)) === 1, 10_000, 'the job to start');
+      } finally {
+        await probe.quit();
+      }
+
+      await stop(server);
+      const t0 = Date.now();
+      const closing = queue.close(300);
+      hold.open();
+      await closing;
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(finished).toEqual(['one']);
+      expect(logger.at('warn')).toContainEqual(
+        expect.stringContaining('the outcome of job one could not be recorded within 300 ms'),
+      );
+      await b.close();
+    });
+
+    it('fails fast when Redis is not there at start, without hanging the caller', async () => {
+      const port = await freePort(); // nothing listens here
+      const logger = recordingLogger();
+      const b = backend({ redis: `redis://127.0.0.1:${port}`, logger });
+      const queue = b.open(target(), () => undefined);
+      const t0 = Date.now();
+      expect((await rejection(queue.add('r', 'r'))).code).toBe(MeshErrorCode.QUEUE_UNAVAILABLE);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await b.close();
+      expect(logger.at('warn').filter((m) => m.includes('Redis unreachable'))).toHaveLength(1);
+    });
+
+    it("reuses a caller's ioredis client and leaves it open", async () => {
+      const client = new Redis(REDIS_URL);
+      try {
+        const b = createRedisQueueBackend({ connection: client });
+        backends.push(b);
+        const ran: string[] = [];
+        const queue = b.open(target(), (payload) => void ran.push(payload as string));
+        await queue.add('r1', 'shared');
+        await waitFor(() => ran.length === 1, 10_000, 'the job');
+        await b.close();
+        expect(ran).toEqual(['shared']);
+        expect(client.status).toBe('ready');
+        expect(await client.ping()).toBe('PONG');
+      } finally {
+        await client.quit();
+      }
+    });
+
+    it('refuses options it cannot honour', () => {
+      expect(() => createRedisQueueBackend({ redis: REDIS_URL, connection: {} })).toThrow(/either/);
+      expect(() => createRedisQueueBackend({ attempts: 0 })).toThrow(TypeError);
+      expect(() => createRedisQueueBackend({ backoff: -1 })).toThrow(TypeError);
+      expect(() => createRedisQueueBackend({ connection: { not: 'a client' } }).open(target(), () => undefined)).toThrow(
+        /ioredis client/,
+      );
+    });
+  });
+} else {
+  it('Redis unavailable: queue e2e not run', () => {
+    console.warn(
+      `\n!!! No Redis answers at ${REDIS_URL}: the Redis queue e2e tests did NOT run. ` +
+        'Start one (or set REDIS_URL); with CI=true a missing Redis fails the run. !!!\n',
+    );
+    expect(redisUp).toBe(false);
+  });
+}
