@@ -225,6 +225,14 @@ export class Manager extends EventEmitter {
       throw new MeshError(MeshErrorCode.AUTH_FAILED, 'registration does not match the identity proven in the handshake');
     }
     if (this.schema) this.checkAgainstSchema(registration);
+    const holder = this.registry.get(registration.variant);
+    if (holder && holder.worker !== registration.worker) {
+      // A restart may take over its own variant, never another worker's.
+      throw new MeshError(
+        MeshErrorCode.ACCESS_DENIED,
+        `variant '${registration.variant}' belongs to a registered '${holder.worker}', not '${registration.worker}'`,
+      );
+    }
     const host = registration.host ?? stripMappedPrefix(session.socket.handshake.address);
     const instance: RegisteredInstance = { ...registration, host, registeredAt: Date.now() };
     const replaced = this.registry.add(instance);
