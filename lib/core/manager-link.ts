@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
+import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
@@ -81,6 +82,7 @@ export class ManagerLink extends EventEmitter {
     const socket = io(url, {
       auth: this.handshake.auth,
       transports: ['websocket'],
+      parser: frameParser,
       reconnectionDelay: RETRY_MIN_MS,
       reconnectionDelayMax: RETRY_MAX_MS / 3,
       randomizationFactor: 0.5,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import type { CommandSpec, CommandTable } from './command-spec.js';
+import { frameParser } from './frame-parser.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
@@ -84,6 +85,7 @@ export class Manager extends EventEmitter {
     this.http.timeout = t;
     this.io = new Server(this.http, {
       transports: ['websocket'],
+      parser: frameParser,
       serveClient: false,
       maxHttpBufferSize: this.maxFrameSize + 1024,
       connectTimeout: this.handshakeTimeout,

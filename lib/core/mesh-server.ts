@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
+import { frameParser } from './frame-parser.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import type { Dispatcher, ReplySink } from './dispatcher.js';
@@ -59,6 +60,7 @@ export class MeshServer extends EventEmitter {
     this.http.timeout = t;
     this.io = new Server(this.http, {
       transports: ['websocket'],
+      parser: frameParser,
       serveClient: false,
       maxHttpBufferSize: options.maxFrameSize + 1024,
       connectTimeout: options.handshakeTimeout,

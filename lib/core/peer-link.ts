@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import type { CommandTable } from './command-spec.js';
+import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
@@ -53,6 +54,7 @@ export class PeerLink extends EventEmitter {
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
       auth: this.handshake.auth,
       transports: ['websocket'],
+      parser: frameParser,
       reconnectionDelay: 200,
       reconnectionDelayMax: 2000,
       randomizationFactor: 0.5,
@@ -80,6 +82,11 @@ export class PeerLink extends EventEmitter {
 
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** False once `maxPending` calls are in flight: a request now would fail with MESH_OVERLOADED. */
+  get hasRoom(): boolean {
+    return this.pending.size < this.options.maxPending;
   }
 
   private get label(): string {

@@ -5,6 +5,7 @@
  *
  * Nothing here sleeps: every wait is on an event with a deadline.
  */
+import { frameParser } from '../../lib/core/frame-parser.js';
 import { EventEmitter } from 'node:events';
 import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net';
 import { io, type Socket as IoSocket } from 'socket.io-client';
@@ -108,6 +109,8 @@ export function openSocketIo(url: string, auth?: unknown): IoSocket {
     forceNew: true,
     reconnection: false,
     transports: ['websocket'],
+    // The mesh's own parser: frames travel as one tagged binary message (lib/core/frame-parser.ts).
+    parser: frameParser,
     timeout: 5000,
     ...(auth === undefined ? {} : { auth: auth as Record<string, unknown> }),
   });
