@@ -412,9 +412,11 @@ export class MeshNode extends EventEmitter {
     deadline: number,
   ): Promise<unknown> {
     const tried = new Set<string>();
+    // An instance whose link is at its maxPending limit is passed over while another has room.
+    const hasRoom = (link: PeerLink) => link.hasRoom;
     for (let attempt = 0; ; attempt++) {
       const avoid: Filter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));
-      const link = group.next(avoid) ?? (tried.size > 0 ? group.next(filter) : undefined);
+      const link = group.next(avoid, hasRoom) ?? (tried.size > 0 ? group.next(filter, hasRoom) : undefined);
       if (!link) {
         throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
       }
@@ -427,7 +429,9 @@ export class MeshNode extends EventEmitter {
         tried.add(link.variant);
         this.logger.debug(`retrying '${command}' after ${code} from ${link.variant}`);
         if (group.ready(filter).length === 0) {
-          await this.awaitGroup(group.worker, command, filter, deadline);
+          // The group may have been replaced meanwhile (its last link dropped, a new one added):
+          // go on with the one that has a ready instance, not the stale one.
+          group = await this.awaitGroup(group.worker, command, filter, deadline);
         }
       }
     }

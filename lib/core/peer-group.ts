@@ -20,13 +20,23 @@ export class PeerGroup {
     return out;
   }
 
-  /** Next ready link in round-robin order, skipping those the filter refuses. */
-  next(filter?: (variant: string) => boolean): PeerLink | undefined {
+  /**
+   * Next ready link in round-robin order, skipping those the filter refuses. With `usable`, a
+   * link it refuses (one at its pending limit) is passed over for the next one it accepts; when
+   * it accepts none, the round-robin link is returned anyway (its request then says why).
+   */
+  next(filter?: (variant: string) => boolean, usable?: (link: PeerLink) => boolean): PeerLink | undefined {
     const candidates = this.ready(filter);
     if (candidates.length === 0) return undefined;
-    const link = candidates[this.cursor % candidates.length];
+    const start = this.cursor % candidates.length;
     this.cursor = (this.cursor + 1) % 1_000_000_007;
-    return link;
+    if (usable) {
+      for (let i = 0; i < candidates.length; i++) {
+        const link = candidates[(start + i) % candidates.length]!;
+        if (usable(link)) return link;
+      }
+    }
+    return candidates[start];
   }
 
   /** Listed by the manager and still being dialed. */
