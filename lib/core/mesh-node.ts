@@ -218,7 +218,10 @@ export class MeshNode extends EventEmitter {
     const started = Date.now();
     const provisional = options.timeout ?? this.defaultTimeout;
     checkTimeout(provisional, worker, command);
-    const group = await this.awaitGroup(worker, command, filter, started + provisional);
+    // Usually an instance is up: take it without the wait loop's await and allocations.
+    const known = this.groups.get(worker);
+    const group =
+      known && known.ready(filter).length > 0 ? known : await this.awaitGroup(worker, command, filter, started + provisional);
     const spec = group.spec(command);
     if (!spec) {
       throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${worker}' has no command '${command}'`, { worker, command });
@@ -296,6 +299,7 @@ export class MeshNode extends EventEmitter {
         const info = listed.get(variant);
         if (info && info.host === link.info.host && info.port === link.info.port) {
           link.info = info; // commands may have changed
+          group.changed();
           listed.delete(variant);
         } else if (info || (link.state !== 'ready' && link.state !== 'leaving')) {
           // Gone from the registry and not connected, or moved: drop it. A connected link
@@ -326,11 +330,13 @@ export class MeshNode extends EventEmitter {
     let up = false;
     link.on('ready', () => {
       up = true;
+      this.groups.get(info.worker)?.changed();
       this.logger.debug(`connected to ${info.worker}/${info.variant}`);
       this.emit('peer.connected', payload);
       this.changes.emit('change');
     });
     link.on('down', () => {
+      this.groups.get(info.worker)?.changed();
       if (up) {
         up = false;
         this.emit('peer.disconnected', payload);
@@ -353,10 +359,12 @@ export class MeshNode extends EventEmitter {
       this.changes.emit('change');
     });
     group.links.set(info.variant, link);
+    group.changed();
   }
 
   private removeLink(group: PeerGroup, link: PeerLink): void {
     group.links.delete(link.variant);
+    group.changed();
     link.removeAllListeners('ready');
     link.close();
     if (group.links.size === 0) this.groups.delete(group.worker);
@@ -411,9 +419,12 @@ export class MeshNode extends EventEmitter {
     retries: number,
     deadline: number,
   ): Promise<unknown> {
+    if (retries === 0) {
+      const link = group.next(filter, hasRoom);
+      if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
+      return link.request(command, payloadJson, timeout);
+    }
     const tried = new Set<string>();
-    // An instance whose link is at its maxPending limit is passed over while another has room.
-    const hasRoom = (link: PeerLink) => link.hasRoom;
     for (let attempt = 0; ; attempt++) {
       const avoid: Filter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));
       const link = group.next(avoid, hasRoom) ?? (tried.size > 0 ? group.next(filter, hasRoom) : undefined);
@@ -470,6 +481,9 @@ export class MeshNode extends EventEmitter {
     return spec.queued ? { queued: ok } : { delivered: ok };
   }
 }
+
+/** An instance whose link is at its maxPending limit is passed over while another has room. */
+const hasRoom = (link: PeerLink): boolean => link.hasRoom;
 
 function asMeshError(err: unknown, worker: string, command: string): MeshError {
   if (err instanceof MeshError) return err;

@@ -9,10 +9,25 @@ import type { PeerLink } from './peer-link.js';
 export class PeerGroup {
   readonly links = new Map<string, PeerLink>();
   private cursor = 0;
+  /** The ready links, kept between calls: the hot path must not build an array per call. */
+  private readyCache: PeerLink[] | undefined;
+  private readonly specCache = new Map<string, CommandSpec | undefined>();
 
   constructor(readonly worker: string) {}
 
+  /** A link came up, went down, was added or removed, or its commands changed. */
+  changed(): void {
+    this.readyCache = undefined;
+    this.specCache.clear();
+  }
+
+  /** The ready links (do not mutate the array: without a filter it is shared). */
   ready(filter?: (variant: string) => boolean): PeerLink[] {
+    if (!filter) {
+      const cached = this.readyCache;
+      if (cached && cached.every((link) => link.state === 'ready')) return cached;
+      return (this.readyCache = this.collectReady());
+    }
     const out: PeerLink[] = [];
     for (const link of this.links.values()) {
       if (link.state === 'ready' && (!filter || filter(link.variant))) out.push(link);
@@ -39,6 +54,12 @@ export class PeerGroup {
     return candidates[start];
   }
 
+  private collectReady(): PeerLink[] {
+    const out: PeerLink[] = [];
+    for (const link of this.links.values()) if (link.state === 'ready') out.push(link);
+    return out;
+  }
+
   /** Listed by the manager and still being dialed. */
   hasConnecting(filter?: (variant: string) => boolean): boolean {
     for (const link of this.links.values()) {
@@ -49,10 +70,14 @@ export class PeerGroup {
 
   /** The command as the instances declare it; the first that knows it decides. */
   spec(command: string): CommandSpec | undefined {
+    if (this.specCache.has(command)) return this.specCache.get(command);
+    let found: CommandSpec | undefined;
     for (const link of this.links.values()) {
-      const spec = lookupOwn(link.commands, command);
-      if (spec) return spec;
+      found = lookupOwn(link.commands, command);
+      if (found) break;
     }
-    return undefined;
+    // Unknown names are not cached: a caller looping over random names must not grow memory.
+    if (found) this.specCache.set(command, found);
+    return found;
   }
 }
