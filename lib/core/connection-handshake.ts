@@ -77,7 +77,13 @@ export function acceptHandshake(
     };
     const onDisconnect = () => {
       cleanup();
-      reject(new MeshError(MeshErrorCode.AUTH_FAILED, 'handshake: disconnected before proving the keys'));
+      // The dialer hangs up after our proof when it failed its check: almost always other keys.
+      reject(
+        new MeshError(
+          MeshErrorCode.AUTH_FAILED,
+          `handshake: '${responder.client.worker}' (unverified) hung up before proving the keys (usually: it holds another publicKey/privateKey)`,
+        ),
+      );
     };
     const timer = setTimeout(
       () => fail(new MeshError(MeshErrorCode.AUTH_FAILED, `handshake: not completed within ${timeoutMs} ms`)),

@@ -140,7 +140,10 @@ export class ManagerLink extends EventEmitter {
       result = this.handshake.complete(hello);
       if (result.peer.role !== 'manager') throw new MeshError(MeshErrorCode.AUTH_FAILED, `expected the manager, found a ${result.peer.role}`);
     } catch (err) {
-      this.onRefused((err as MeshError).toJSON?.() ?? { code: MeshErrorCode.AUTH_FAILED, message: String(err) });
+      // Here it is this worker refusing the manager, not the other way round: say so.
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logFailure(`refused the manager at ${describeManager(this.options.manager)}: ${reason}`, 'error');
+      this.emit('refused', new MeshError(MeshErrorCode.AUTH_FAILED, `the manager could not be authenticated: ${reason}`));
       socket.disconnect();
       return;
     }
@@ -188,4 +191,8 @@ export class ManagerLink extends EventEmitter {
     if (this.failuresLogged++ === 0) this.options.logger[level](message);
     else this.options.logger.debug(message);
   }
+}
+
+function describeManager(manager: ManagerAddress): string {
+  return 'url' in manager ? manager.url : `${manager.host}:${manager.port}`;
 }

@@ -67,6 +67,7 @@ export class Manager extends EventEmitter {
   private readonly startup: Promise<void>;
   private closed = false;
   private nearMissTimer: NodeJS.Timeout | undefined;
+  private readonly refusedAddresses = new Set<string>();
 
   constructor(private readonly options: ManagerOptions) {
     super();
@@ -174,7 +175,15 @@ export class Manager extends EventEmitter {
     try {
       accepted = await acceptHandshake(socket, this.keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);
     } catch (err) {
-      this.logger.warn(`refused a connection from ${address}: ${(err as Error).message}`);
+      // A worker with other keys retries forever: one warning per address, then debug.
+      const line = `refused a connection from ${address}: ${(err as Error).message}`;
+      const key = `${address} ${claimedWorker(socket)}`;
+      if (this.refusedAddresses.has(key)) this.logger.debug(line);
+      else {
+        if (this.refusedAddresses.size > 10_000) this.refusedAddresses.clear();
+        this.refusedAddresses.add(key);
+        this.logger.warn(line);
+      }
       return;
     }
     const { peer, session: keys } = accepted;
@@ -362,6 +371,12 @@ function listen(server: HttpServer, port: number, host?: string): Promise<void> 
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** The worker name a connecting socket claims (unverified: for log de-duplication only). */
+function claimedWorker(socket: Socket): string {
+  const hello = (socket.handshake.auth as { hello?: { worker?: unknown } } | undefined)?.hello;
+  return typeof hello?.worker === 'string' ? hello.worker.slice(0, 256) : '?';
 }
 
 function stripMappedPrefix(address: string): string {

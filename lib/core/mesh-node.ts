@@ -9,6 +9,7 @@ import { ManagerLink, type ManagerAddress } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
 import { PeerGroup } from './peer-group.js';
 import { PeerLink } from './peer-link.js';
+import { suggestName } from './schema.js';
 import type { PeerInfo, Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
@@ -209,7 +210,7 @@ export class MeshNode extends EventEmitter {
     if (!this.connectSet.has(worker)) {
       throw new MeshError(
         MeshErrorCode.ACCESS_DENIED,
-        `'${this.worker}' may not call '${worker}': it is not in this worker's connect list`,
+        `'${this.worker}' may not call '${worker}': it is not in this worker's connect list${nearMiss(worker, this.connectSet)}`,
         { worker, command },
       );
     }
@@ -339,6 +340,7 @@ export class MeshNode extends EventEmitter {
       this.groups.get(info.worker)?.changed();
       if (up) {
         up = false;
+        this.logger.info(`lost ${info.worker}/${info.variant}`);
         this.emit('peer.disconnected', payload);
       }
       // Kept while connected although the manager no longer lists it (see onTopology); now that
@@ -484,6 +486,11 @@ export class MeshNode extends EventEmitter {
 
 /** An instance whose link is at its maxPending limit is passed over while another has room. */
 const hasRoom = (link: PeerLink): boolean => link.hasRoom;
+
+function nearMiss(name: string, known: Iterable<string>): string {
+  const hint = suggestName(name, known);
+  return hint ? ` (did you mean '${hint}'?)` : '';
+}
 
 function asMeshError(err: unknown, worker: string, command: string): MeshError {
   if (err instanceof MeshError) return err;
