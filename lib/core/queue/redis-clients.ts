@@ -43,6 +43,8 @@ const PRODUCER_OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 0,
   connectTimeout: CONNECT_TIMEOUT_MS,
   retryStrategy: reconnectDelay,
+  // A broadcast stores one job per concurrent request: send the adds of one turn in one write.
+  enableAutoPipelining: true,
 };
 
 const WORKER_OPTIONS: RedisOptions = {
