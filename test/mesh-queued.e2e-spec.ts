@@ -34,28 +34,9 @@ import {
   type WorkerStartConfig,
 } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
+import { REDIS_URL, redisAnswers } from './support/redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CI = process.env.CI === 'true';
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers(REDIS_URL);
 const runRedisCases = redisUp || CI;

@@ -14,25 +14,12 @@ import { BullModule } from '@nestjs/bullmq';
 import { Redis } from 'ioredis';
 import { Balanced, Broadcast, MeshClient, OnMeshEvent, SocketMeshModule, type SocketMeshWorkerOptions } from '../lib/index.js';
 import { waitForEmit } from './support/wait-for.js';
+import { REDIS_URL, redisAnswers } from './support/redis.js';
 
 const KEYS = { publicKey: 'nest-queue-public-key', privateKey: 'nest-queue-private-key' };
 const LOGGER = ['fatal', 'error', 'warn'] as const;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // Every worker name of this run carries this tag; afterAll deletes their Redis keys.
 const TAG = `NestQ${process.pid}x${Date.now().toString(36)}`;
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers(REDIS_URL);
 

@@ -1,38 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
-import type { MeshLogger } from '../lib/core/logger.js';
 import { queueName, type QueueTarget } from '../lib/core/queue/command-queue.js';
 import { createMemoryQueueBackend } from '../lib/core/queue/memory-queue.js';
 import { waitFor } from './support/wait-for.js';
-
-interface RecordingLogger extends MeshLogger {
-  lines: { level: string; message: string }[];
-  at(level: string): string[];
-}
-
-function recordingLogger(): RecordingLogger {
-  const lines: { level: string; message: string }[] = [];
-  const at = (level: string) => (message: string) => void lines.push({ level, message });
-  return {
-    lines,
-    at: (level) => lines.filter((l) => l.level === level).map((l) => l.message),
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-  };
-}
-
-/** A promise the test settles by hand: holds a handler mid-job for as long as the test needs. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open = (): void => {};
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
+import { gate, recordingLogger } from './support/recording-logger.js';
 
 let seq = 0;
 function target(command = 'ingest'): QueueTarget {

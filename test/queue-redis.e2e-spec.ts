@@ -11,64 +11,16 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
-import type { MeshLogger } from '../lib/core/logger.js';
 import { queueName, type QueueBackend, type QueueTarget } from '../lib/core/queue/command-queue.js';
 import { createRedisQueueBackend, type RedisQueueOptions } from '../lib/core/queue/redis-queue.js';
 import type { QueueCrashChildConfig, QueueCrashChildMessage } from './fixtures/queue-crash-child.js';
 import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait-for.js';
+import { REDIS_URL, redisAnswers } from './support/redis.js';
+import { gate, recordingLogger } from './support/recording-logger.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const redisUp = await redisAnswers(REDIS_URL);
-
-interface RecordingLogger extends MeshLogger {
-  at(level: string): string[];
-}
-
-/** Keeps what the backend logs for assertions; QUEUE_DEBUG=1 also prints it. */
-function recordingLogger(): RecordingLogger {
-  const lines: { level: string; message: string }[] = [];
-  const at = (level: string) => (message: string) => {
-    lines.push({ level, message });
-    if (process.env.QUEUE_DEBUG === '1') console.log(`[queue ${level}] ${message}`);
-  };
-  return {
-    at: (level) => lines.filter((l) => l.level === level).map((l) => l.message),
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-  };
-}
-
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open = (): void => {};
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<MeshError> {
   try {
