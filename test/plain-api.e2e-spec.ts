@@ -109,6 +109,15 @@ describe('plain API: the seed example', () => {
     const result = await nodeA.call.NodeB.status.call({ test: 'data' });
     expect(result).toEqual({ status: 'ok data' });
     expect(nodeA.peers('NodeB')).toEqual([{ worker: 'NodeB', variant: nodeB.variant, host: expect.any(String), port: nodeB.meshServer.port }]);
+
+    // Bad call options and payloads are refused at once with MESH_BAD_REQUEST; the node goes on.
+    const bad = [
+      nodeA.call.NodeB.status.call({ test: 'x' }, { retries: -1 }),
+      nodeA.call.NodeB.status.call({ test: 'x' }, { timeout: 0 }),
+      nodeA.call.NodeB.status.call({ big: 1n }),
+    ];
+    for (const attempt of bad) await expect(attempt).rejects.toMatchObject({ code: 'MESH_BAD_REQUEST' });
+    expect(await nodeA.call.NodeB.status.call({ test: 'again' })).toEqual({ status: 'ok again' });
   });
 });
 

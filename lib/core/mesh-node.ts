@@ -219,6 +219,9 @@ export class MeshNode extends EventEmitter {
     const started = Date.now();
     const provisional = options.timeout ?? this.defaultTimeout;
     checkTimeout(provisional, worker, command);
+    if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) {
+      throw new MeshError(MeshErrorCode.BAD_REQUEST, `retries must be a whole number ≥ 0, got ${String(options.retries)}`, { worker, command });
+    }
     // Usually an instance is up: take it without the wait loop's await and allocations.
     const known = this.groups.get(worker);
     const group =
