@@ -24,16 +24,5 @@ export type {
   SocketMeshManagerOptionsFactory,
 } from './nest/interfaces/manager-options.interface.js';
 
-// Plain Node.js API
-export { Manager } from './core/manager.js';
-export type { ManagerOptions } from './core/manager.js';
-export { SocketNode } from './core/socket-node.js';
-export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
-export type { MeshSchema, WorkerSchema, SchemaCommand, SchemaCommandObject } from './core/schema.js';
-export type { RegistryEntry } from './core/registry.js';
-
-// Shared
-export { MeshError, MeshErrorCode } from './core/errors.js';
-export type { MeshOutcome } from './core/errors.js';
-export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';
-export type { LogLevel, MeshLogger } from './core/logger.js';
+// Plain Node.js API and what both fronts share (MeshError, call options, logger types)
+export * from './plain.js';

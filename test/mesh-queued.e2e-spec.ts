@@ -18,8 +18,7 @@
  * loudly; with CI=true a missing Redis fails them. MESH_FRONTS=plain (or nest) restricts the fronts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from './support/free-port.js';
 import {
@@ -34,7 +33,7 @@ import {
   type WorkerStartConfig,
 } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
-import { REDIS_URL, redisAnswers } from './support/redis.js';
+import { REDIS_URL, redisAnswers, startRedisServer, stopRedisServer } from './support/redis.js';
 
 const CI = process.env.CI === 'true';
 
@@ -66,7 +65,7 @@ interface FixtureLog {
 afterAll(async () => {
   await stopAll();
   await killAll();
-  await Promise.all([...redisServers].map(stopRedisServer));
+  await Promise.all([...redisServers].map((server) => stopRedisServer(server, redisServers)));
   if (redisUp && redisVariants.size > 0) {
     const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
@@ -316,7 +315,7 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
       expect(b!.process.alive).toBe(true);
 
       // Redis comes: queued calls are taken and run again, without a restart.
-      server = await startRedisServer(redisPort);
+      server = await startRedisServer(redisPort, redisServers);
       const ack = await waitFor(
         async () => {
           const r = await a.call('NodeB', 'ingest', { id: 'after-1' });
@@ -340,7 +339,7 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
       expect(log.ingested.map((e) => e.id)).toEqual(['after-1']);
     } finally {
       await stopNodeBs([b!]);
-      if (server) await stopRedisServer(server);
+      if (server) await stopRedisServer(server, redisServers);
     }
   }, 60_000);
 });
@@ -357,46 +356,3 @@ if (!runRedisCases) {
   });
 }
 
-/** A throwaway redis-server (no persistence) on `port`. */
-async function startRedisServer(port: number): Promise<ChildProcess> {
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  redisServers.add(server);
-  let output = '';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server on ${port} not ready within 10 s: ${output}`)), 10_000);
-      server.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      server.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      server.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server on ${port} exited with ${String(code)}: ${output}`));
-      });
-    });
-  } catch (err) {
-    await stopRedisServer(server);
-    throw err;
-  }
-  return server;
-}
-
-async function stopRedisServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode === null && server.signalCode === null) {
-    const exited = once(server, 'exit');
-    server.kill('SIGKILL');
-    await exited;
-  }
-  server.stdout?.destroy();
-  server.stderr?.destroy();
-  redisServers.delete(server);
-}

@@ -5,7 +5,7 @@
  * placeholder test instead.
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { createRedisQueueBackend, type RedisQueueOptions } from '../lib/core/que
 import type { QueueCrashChildConfig, QueueCrashChildMessage } from './fixtures/queue-crash-child.js';
 import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait-for.js';
-import { REDIS_URL, redisAnswers } from './support/redis.js';
+import { REDIS_URL, redisAnswers, startRedisServer } from './support/redis.js';
 import { gate, recordingLogger } from './support/recording-logger.js';
 
 
@@ -57,34 +57,6 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** A throwaway redis-server (no persistence) on `port`, for tests that take Redis away. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const server = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(server);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server on ${port} not ready: ${output}`)), 10_000);
-    server.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    server.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    server.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server on ${port} exited with ${String(code)}: ${output}`));
-    });
-  });
-  return server;
-}
 
 // Compiled by `npm run build:all`, like every forked fixture (npm test builds first).
 const CHILD = fileURLToPath(new URL('../build/test/fixtures/queue-crash-child.js', import.meta.url));
@@ -285,7 +257,7 @@ if (redisUp || process.env.CI === 'true') {
       process.on('unhandledRejection', onUnhandled);
       try {
         const port = await freePort();
-        let server = await startRedis(port);
+        let server = await startRedisServer(port, children);
         const logger = recordingLogger();
         const b = backend({ redis: `redis://127.0.0.1:${port}`, logger });
         const ran: string[] = [];
@@ -311,7 +283,7 @@ if (redisUp || process.env.CI === 'true') {
           expect(Date.now() - t0).toBeLessThan(2000);
         }
 
-        server = await startRedis(port);
+        server = await startRedisServer(port, children);
         await waitFor(
           async () => {
             await queue.add('after', 'after');
@@ -336,7 +308,7 @@ if (redisUp || process.env.CI === 'true') {
 
     it('closes at once while Redis is down', async () => {
       const port = await freePort();
-      const server = await startRedis(port);
+      const server = await startRedisServer(port, children);
       const b = backend({ redis: `redis://127.0.0.1:${port}` });
       const ran: string[] = [];
       const queue = b.open(target(), (payload) => void ran.push(payload as string));
@@ -361,7 +333,7 @@ if (redisUp || process.env.CI === 'true') {
 
     it('closes within its bounds when Redis went away while the last job ran', async () => {
       const port = await freePort();
-      const server = await startRedis(port);
+      const server = await startRedisServer(port, children);
       const logger = recordingLogger();
       const b = backend({ redis: `redis://127.0.0.1:${port}`, logger });
       const hold = gate();
