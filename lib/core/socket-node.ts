@@ -4,7 +4,8 @@ import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js
 import type { ManagerAddress } from './manager-link.js';
 import { MeshNode, type CallOptions, type MeshEventPayload, type PeerDescriptor } from './mesh-node.js';
 import { formatHost } from './peer-link.js';
-import { queueName, type CommandQueue, type QueueBackend } from './queue/command-queue.js';
+import type { QueueBackend } from './queue/command-queue.js';
+import { createLazyRedisQueueBackend } from './queue/lazy-redis-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
 import { suggestName, validateMeshSchema, type MeshSchema } from './schema.js';
 
@@ -259,51 +260,7 @@ function show(value: unknown): string {
 
 function queueBackend(redis: SocketNodeRedisOptions | undefined, logger: MeshLogger): QueueBackend {
   if (redis === undefined || redis === null || redis === '') return createMemoryQueueBackend({ logger });
-  return lazyRedisBackend(redis, logger);
-}
-
-/**
- * The Redis backend, loaded on first use: BullMQ and ioredis cost a plain node that never
- * queues in Redis over half a second of start-up, so only nodes given `redis` load them.
- * A queue is usable at once; its requests wait for the load, and fail with
- * MESH_QUEUE_UNAVAILABLE if it fails.
- */
-function lazyRedisBackend(redis: SocketNodeRedisOptions, logger: MeshLogger): QueueBackend {
-  let loading: Promise<QueueBackend> | undefined;
-  const load = () =>
-    (loading ??= import('./queue/redis-queue.js').then(({ createRedisQueueBackend }) => createRedisQueueBackend({ redis, logger })));
-  return {
-    kind: 'redis',
-    open(target, handler): CommandQueue {
-      const name = queueName(target);
-      const opened = load().then((backend) => backend.open(target, handler));
-      opened.catch((err: unknown) => logger.error(`queue ${name} could not be opened: ${describe(err)}`));
-      return {
-        name,
-        async add(requestId, payload) {
-          let queue: CommandQueue;
-          try {
-            queue = await opened;
-          } catch (err) {
-            throw new MeshError(MeshErrorCode.QUEUE_UNAVAILABLE, `queue ${name} could not be opened: ${describe(err)}`);
-          }
-          return queue.add(requestId, payload);
-        },
-        async close(drainTimeout) {
-          const queue = await opened.catch(() => undefined);
-          await queue?.close(drainTimeout);
-        },
-      };
-    },
-    async close() {
-      const backend = await loading?.catch(() => undefined);
-      await backend?.close();
-    },
-  };
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return createLazyRedisQueueBackend({ redis, logger });
 }
 
 type Invoke = (worker: string, command: string, payload: unknown, options: CallOptions | undefined) => Promise<unknown>;

@@ -12,7 +12,8 @@ import type { MeshLogger } from '../core/logger.js';
 import { MeshNode, type MeshEventPayload } from '../core/mesh-node.js';
 import type { QueueBackend } from '../core/queue/command-queue.js';
 import { createMemoryQueueBackend } from '../core/queue/memory-queue.js';
-import { createRedisQueueBackend, type RedisConnectionOption } from '../core/queue/redis-queue.js';
+import { createLazyRedisQueueBackend } from '../core/queue/lazy-redis-queue.js';
+import type { RedisConnectionOption } from '../core/queue/redis-queue.js';
 import { createNestMeshLogger } from './nest-mesh-logger.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
 import type { ResolvedWorkerOptions } from './socket-mesh.providers.js';
@@ -202,7 +203,7 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
     // Without a queued command nothing is ever queued: no Redis connection for nothing.
     if (!this.explorer.commands.some((c) => c.queued)) return createMemoryQueueBackend({ logger: this.meshLogger });
     if (redis !== undefined) {
-      return createRedisQueueBackend({
+      return createLazyRedisQueueBackend({
         redis: redis as RedisConnectionOption,
         attempts: queue.attempts,
         backoff: queue.backoff,
@@ -215,7 +216,7 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
       this.logger.log(`queued commands of '${this.options.worker}' use the BullModule.forRoot() Redis connection`);
       // BullMQ takes a client or connection options; the core reuses a client, dials options itself.
       const isClient = typeof (connection as { duplicate?: unknown }).duplicate === 'function';
-      return createRedisQueueBackend({
+      return createLazyRedisQueueBackend({
         ...(isClient ? { connection } : { redis: connection as RedisConnectionOption }),
         prefix: typeof shared?.prefix === 'string' ? shared.prefix : undefined,
         attempts: queue.attempts,
