@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server, type Socket } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import type { CommandSpec, CommandTable } from './command-spec.js';
-import { frameParser } from './frame-parser.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
@@ -12,6 +11,7 @@ import { Msg, type Registration } from './protocol.js';
 import { Registry, type RegisteredInstance, type RegistryEntry } from './registry.js';
 import { suggestName, validateMeshSchema, validateRights, type MeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
+import { createSocketServer, listen } from './socket-server.js';
 
 export interface ManagerOptions {
   publicKey: string;
@@ -76,21 +76,11 @@ export class Manager extends EventEmitter {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
     this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
     this.handshakeTimeout = options.handshakeTimeout ?? 5000;
-    // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
-    // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
-    const t = Number.isFinite(this.handshakeTimeout) && this.handshakeTimeout > 0 ? Math.ceil(this.handshakeTimeout) : 0; // node wants integers; 0 = off
-    this.http = createServer(
-      { headersTimeout: t, requestTimeout: t, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))) },
-      (req, res) => this.serveHttp(req, res),
-    );
-    this.http.timeout = t;
-    this.io = new Server(this.http, {
-      transports: ['websocket'],
-      parser: frameParser,
-      serveClient: false,
-      maxHttpBufferSize: this.maxFrameSize + 1024,
-      connectTimeout: this.handshakeTimeout,
-    });
+    ({ http: this.http, io: this.io } = createSocketServer({
+      handshakeTimeout: this.handshakeTimeout,
+      maxFrameSize: this.maxFrameSize,
+      onRequest: (req, res) => this.serveHttp(req, res),
+    }));
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
     // The constructor starts the manager (seed API); a failed start must not be an unhandled rejection.
@@ -357,16 +347,6 @@ export class Manager extends EventEmitter {
       }
     }
   }
-}
-
-function listen(server: HttpServer, port: number, host?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

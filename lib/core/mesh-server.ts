@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server, type Socket } from 'socket.io';
-import { frameParser } from './frame-parser.js';
+import type { Server, Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import type { Dispatcher, ReplySink } from './dispatcher.js';
@@ -10,6 +9,7 @@ import { MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
 import { Msg } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
+import { createSocketServer, listen } from './socket-server.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -48,23 +48,11 @@ export class MeshServer extends EventEmitter {
 
   constructor(private readonly options: MeshServerOptions) {
     super();
-    // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
-    // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
-    const t = Number.isFinite(options.handshakeTimeout) && options.handshakeTimeout > 0 ? Math.ceil(options.handshakeTimeout) : 0; // node wants integers; 0 = off
-    this.http = createServer(
-      { headersTimeout: t, requestTimeout: t, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))) },
-      (_req, res) => {
-        res.writeHead(404).end();
-      },
-    );
-    this.http.timeout = t;
-    this.io = new Server(this.http, {
-      transports: ['websocket'],
-      parser: frameParser,
-      serveClient: false,
-      maxHttpBufferSize: options.maxFrameSize + 1024,
-      connectTimeout: options.handshakeTimeout,
-    });
+    ({ http: this.http, io: this.io } = createSocketServer({
+      handshakeTimeout: options.handshakeTimeout,
+      maxFrameSize: options.maxFrameSize,
+      onRequest: (_req, res) => res.writeHead(404).end(),
+    }));
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -76,14 +64,9 @@ export class MeshServer extends EventEmitter {
     return (this.http.address() as AddressInfo | null)?.port ?? 0;
   }
 
-  listen(port: number, host?: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject);
-        resolve(this.port);
-      });
-    });
+  async listen(port: number, host?: string): Promise<number> {
+    await listen(this.http, port, host);
+    return this.port;
   }
 
   /** Tells every caller to choose another instance from now on; connections stay for answers in flight. */
