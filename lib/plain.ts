@@ -6,7 +6,7 @@ export type { ManagerOptions } from './core/manager.js';
 export { SocketNode } from './core/socket-node.js';
 export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
 export type { MeshSchema, WorkerSchema, SchemaCommand, SchemaCommandObject } from './core/schema.js';
-export type { RegistryEntry } from './core/registry.js';
+export type { RegistryEntry } from './core/manager/registry.js';
 export { MeshError, MeshErrorCode } from './core/errors.js';
 export type { MeshOutcome } from './core/errors.js';
 export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';

@@ -1,7 +1,7 @@
 import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
-import { Msg } from './protocol.js';
+import { encode, readCalleeMessage } from './protocol.js';
 import type { CommandQueue } from './queue/command-queue.js';
 
 /** Where the dispatcher writes answers: one incoming link. */
@@ -55,10 +55,9 @@ export class Dispatcher {
   }
 
   handle(sink: ReplySink, message: unknown[]): void {
-    if (message[0] !== Msg.REQUEST) return;
-    const id = message[1];
-    const name = message[2];
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || typeof name !== 'string') return;
+    const request = readCalleeMessage(message);
+    if (!request) return;
+    const [, id, name, payload] = request;
     const command = lookupOwn(this.commands, name);
     if (!command) {
       return this.fail(sink, id, { code: MeshErrorCode.UNKNOWN_COMMAND, message: `unknown command '${name}'` });
@@ -72,11 +71,10 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
-    const payload = message[3];
     if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload);
     if (command.queued) return this.enqueue(sink, id, command, payload);
     // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
-    this.reply(sink, `[${Msg.RESULT},${id}]`);
+    this.reply(sink, encode.result(id));
     this.run(
       sink,
       () => command.handler(payload),
@@ -100,7 +98,7 @@ export class Dispatcher {
             remoteName: 'TypeError',
           });
         }
-        this.reply(sink, json === undefined ? `[${Msg.RESULT},${id}]` : `[${Msg.RESULT},${id},${json}]`, id);
+        this.reply(sink, encode.result(id, json), id);
       },
       (err) => this.fail(sink, id, serializeHandlerError(err)),
     );
@@ -118,7 +116,7 @@ export class Dispatcher {
     this.run(
       sink,
       () => queue.add(requestId, payload),
-      () => this.reply(sink, `[${Msg.RESULT},${id}]`),
+      () => this.reply(sink, encode.result(id)),
       (err) => this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE)),
     );
   }
@@ -159,13 +157,7 @@ export class Dispatcher {
   }
 
   private fail(sink: ReplySink, id: number, error: SerializedMeshError): void {
-    let json: string;
-    try {
-      json = JSON.stringify(error);
-    } catch {
-      json = JSON.stringify({ code: error.code, message: error.message, remoteName: error.remoteName });
-    }
-    this.reply(sink, `[${Msg.ERROR},${id},${json}]`);
+    this.reply(sink, encode.error(id, error));
   }
 
   private reply(sink: ReplySink, json: string, id?: number): void {

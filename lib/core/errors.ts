@@ -83,7 +83,3 @@ export interface SerializedMeshError {
   status?: number;
   response?: unknown;
 }
-
-export function isMeshError(value: unknown): value is MeshError {
-  return value instanceof MeshError;
-}

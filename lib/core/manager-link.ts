@@ -6,7 +6,7 @@ import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
-import { Events, Msg, type Registration, type Topology } from './protocol.js';
+import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 
 export type ManagerAddress = { host: string; port: number } | { url: string };
@@ -55,7 +55,7 @@ export class ManagerLink extends EventEmitter {
   /** Tells the manager we leave on purpose, so callers stop choosing us before the socket closes. */
   unregister(): void {
     if (this.channel && !this.channel.isClosed) {
-      this.channel.send(`[${Msg.UNREGISTER}]`);
+      this.channel.send(encode.unregister());
       this.channel.flush();
     }
   }
@@ -153,10 +153,12 @@ export class ManagerLink extends EventEmitter {
       onMessage: (message) => this.onMessage(message),
       onViolation: (reason) => this.options.logger.warn(`manager connection dropped: ${reason}`),
     });
-    this.channel.send(JSON.stringify([Msg.REGISTER, this.options.registration()]));
+    this.channel.send(encode.register(this.options.registration()));
   }
 
-  private onMessage(message: unknown[]): void {
+  private onMessage(raw: unknown[]): void {
+    const message = readWorkerMessage(raw);
+    if (!message) return;
     switch (message[0]) {
       case Msg.REGISTERED:
         this.registered = true;
@@ -165,17 +167,17 @@ export class ManagerLink extends EventEmitter {
         this.emit('registered', message[1]);
         return;
       case Msg.TOPOLOGY:
-        this.emit('topology', message[1] as Topology);
+        this.emit('topology', message[1]);
         return;
       case Msg.REFUSED:
-        this.onRefused(message[1] as SerializedMeshError);
+        this.onRefused(message[1]);
         return;
       default:
         return;
     }
   }
 
-  private onRefused(error: SerializedMeshError): void {
+  private onRefused(error: Partial<SerializedMeshError> | undefined): void {
     const err = new MeshError(
       error?.code === MeshErrorCode.AUTH_FAILED || error?.code === MeshErrorCode.ACCESS_DENIED || error?.code === MeshErrorCode.SCHEMA_INVALID
         ? error.code

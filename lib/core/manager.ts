@@ -1,15 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
-import type { CommandSpec, CommandTable } from './command-spec.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
-import { Msg, type Registration } from './protocol.js';
-import { Registry, type RegisteredInstance, type RegistryEntry } from './registry.js';
-import { suggestName, validateMeshSchema, validateRights, type MeshSchema, type NormalizedWorker } from './schema.js';
+import { closeDiscoveryServer, createDiscoveryServer, serveDiscovery } from './manager/discovery-http.js';
+import { LogOnce } from './manager/log-once.js';
+import { NearMissWatcher } from './manager/near-miss-watcher.js';
+import { RateLimiter } from './manager/rate-limiter.js';
+import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
+import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
+import { encode, Msg, readManagerMessage } from './protocol.js';
+import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
 
@@ -37,6 +41,16 @@ export interface ManagerOptions {
   registrationsPerSecond?: number;
 }
 
+/**
+ * The manager's events. `registered` and `unregistered` carry the instance as
+ * `GET /socket-mesh/nodes` lists it; `change` follows either, once the registry is updated.
+ */
+export interface ManagerEvents {
+  registered: [entry: RegistryEntry];
+  unregistered: [entry: RegistryEntry];
+  change: [];
+}
+
 interface Session {
   socket: Socket;
   channel: SecureChannel;
@@ -44,15 +58,12 @@ interface Session {
   lastTopology?: string;
 }
 
-const MAX_NAME = 256;
-const NEAR_MISS_GRACE_MS = 5000;
-
 /**
  * Registers workers, keeps the registry and tells each worker which peers it may reach and
  * where. Never in the call path: its restart does not touch established peer links.
  */
-export class Manager extends EventEmitter {
-  readonly keys: MeshKeys;
+export class Manager extends EventEmitter<ManagerEvents> {
+  readonly #keys: MeshKeys;
   private readonly logger: MeshLogger;
   private readonly http: HttpServer;
   private readonly io: Server;
@@ -60,26 +71,28 @@ export class Manager extends EventEmitter {
   private readonly registry = new Registry();
   private readonly sessions = new Set<Session>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
-  private readonly warned = new Set<string>();
-  private readonly rate = new Map<string, { second: number; count: number }>();
+  private readonly rate: RateLimiter;
+  private readonly refusals: LogOnce;
+  private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
   private readonly handshakeTimeout: number;
   private readonly startup: Promise<void>;
   private closed = false;
-  private nearMissTimer: NodeJS.Timeout | undefined;
-  private readonly refusedAddresses = new Set<string>();
 
   constructor(private readonly options: ManagerOptions) {
     super();
-    this.keys = deriveMeshKeys(options.publicKey, options.privateKey);
+    this.#keys = deriveMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger ?? createConsoleLogger('Manager', options.logLevel);
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
     this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
     this.handshakeTimeout = options.handshakeTimeout ?? 5000;
+    this.rate = new RateLimiter(options.registrationsPerSecond ?? 100);
+    this.refusals = new LogOnce(this.logger);
+    this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      onRequest: (req, res) => this.serveHttp(req, res),
+      onRequest: (req, res) => serveDiscovery(this, req, res),
     }));
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
@@ -112,68 +125,38 @@ export class Manager extends EventEmitter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.nearMissTimer);
+    this.nearMisses.stop();
     await this.startup.catch(() => undefined);
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
-    const discovery = this.discovery;
-    if (discovery?.listening) {
-      discovery.closeAllConnections();
-      await new Promise<void>((resolve) => discovery.close(() => resolve()));
-    }
+    await closeDiscoveryServer(this.discovery);
   }
 
   private async start(): Promise<void> {
     await listen(this.http, this.options.port ?? 0, this.options.host);
-    this.logger.info(`manager listening on port ${this.port} (key ${this.keys.keyId})`);
+    this.logger.info(`manager listening on port ${this.port} (key ${this.#keys.keyId})`);
     const discoveryPort = this.options.discoveryPort ?? 8765;
     if (this.options.port === undefined && discoveryPort !== false) {
-      this.discovery = createServer((req, res) => this.serveHttp(req, res));
+      this.discovery = createDiscoveryServer(this);
       await listen(this.discovery, discoveryPort, this.options.host);
       this.logger.info(`port discovery on http://${this.options.host ?? 'localhost'}:${this.discoveryPort}/socket-mesh/port`);
     }
   }
 
-  private serveHttp(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === '/socket-mesh/port') return json(res, 200, { port: this.port });
-    if (req.method === 'GET' && path === '/socket-mesh/nodes') return json(res, 200, this.nodes());
-    json(res, 404, { error: 'not found' });
-  }
-
-  private overRate(address: string): boolean {
-    const limit = this.options.registrationsPerSecond ?? 100;
-    const second = Math.floor(Date.now() / 1000);
-    const entry = this.rate.get(address);
-    if (!entry || entry.second !== second) {
-      if (this.rate.size > 10_000) this.rate.clear();
-      this.rate.set(address, { second, count: 1 });
-      return false;
-    }
-    return ++entry.count > limit;
-  }
-
   private async onConnection(socket: Socket): Promise<void> {
     const address = socket.handshake.address;
-    if (this.overRate(address)) {
+    if (this.rate.over(address)) {
       refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message: 'too many registrations from this address; retry later' });
       return;
     }
     let accepted;
     try {
-      accepted = await acceptHandshake(socket, this.keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);
+      accepted = await acceptHandshake(socket, this.#keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);
     } catch (err) {
       // A worker with other keys retries forever: one warning per address, then debug.
-      const line = `refused a connection from ${address}: ${(err as Error).message}`;
-      const key = `${address} ${claimedWorker(socket)}`;
-      if (this.refusedAddresses.has(key)) this.logger.debug(line);
-      else {
-        if (this.refusedAddresses.size > 10_000) this.refusedAddresses.clear();
-        this.refusedAddresses.add(key);
-        this.logger.warn(line);
-      }
+      this.refusals.warn(`${address} ${claimedWorker(socket)}`, `refused a connection from ${address}: ${(err as Error).message}`);
       return;
     }
     const { peer, session: keys } = accepted;
@@ -206,15 +189,16 @@ export class Manager extends EventEmitter {
     session.channel.feed(accepted.takeEarlyFrames());
   }
 
-  private onMessage(session: Session, peer: { worker: string; variant: string }, message: unknown[]): void {
-    if (message[0] === Msg.REGISTER) {
+  private onMessage(session: Session, peer: { worker: string; variant: string }, raw: unknown[]): void {
+    const message = readManagerMessage(raw);
+    if (message?.[0] === Msg.REGISTER) {
       if (session.instance) return;
       try {
         this.register(session, peer, message[1]);
       } catch (err) {
         this.refuse(session, err as MeshError);
       }
-    } else if (message[0] === Msg.UNREGISTER) {
+    } else if (message?.[0] === Msg.UNREGISTER) {
       this.drop(session, 'left');
     }
   }
@@ -225,7 +209,7 @@ export class Manager extends EventEmitter {
     if (registration.worker !== peer.worker || registration.variant !== peer.variant) {
       throw new MeshError(MeshErrorCode.AUTH_FAILED, 'registration does not match the identity proven in the handshake');
     }
-    if (this.schema) this.checkAgainstSchema(registration);
+    if (this.schema) checkAgainstSchema(registration, this.schema);
     const holder = this.registry.get(registration.variant);
     if (holder && holder.worker !== registration.worker) {
       // A restart may take over its own variant, never another worker's.
@@ -246,45 +230,17 @@ export class Manager extends EventEmitter {
       }
     }
     session.instance = instance;
-    session.channel.send(JSON.stringify([Msg.REGISTERED, { variant: instance.variant, host }]));
+    session.channel.send(encode.registered({ variant: instance.variant, host }));
     this.logger.info(`registered ${instance.worker}/${instance.variant} at ${host}:${instance.port}`);
-    this.scheduleNearMissCheck();
+    this.nearMisses.schedule();
     this.pushTopology();
-    this.emit('registered', { worker: instance.worker, variant: instance.variant });
-  }
-
-  private checkAgainstSchema(registration: Registration): void {
-    const schema = this.schema!;
-    const def = schema.get(registration.worker);
-    if (!def) {
-      const hint = suggestName(registration.worker, schema.keys());
-      throw new MeshError(
-        MeshErrorCode.ACCESS_DENIED,
-        `worker '${registration.worker}' is not in the manager's schema${hint ? ` (did you mean '${hint}'?)` : ''}`,
-      );
-    }
-    const extraConnect = registration.connect.filter((n) => !def.connect.includes(n));
-    if (extraConnect.length > 0) {
-      throw new MeshError(
-        MeshErrorCode.ACCESS_DENIED,
-        `worker '${registration.worker}' claims connect ${JSON.stringify(extraConnect)} which the manager's schema does not give it`,
-      );
-    }
-    if (def.allow !== 'anyNode') {
-      const claimed = registration.allow === 'anyNode' ? ['anyNode'] : registration.allow.filter((n) => !(def.allow as string[]).includes(n));
-      if (claimed.length > 0) {
-        throw new MeshError(
-          MeshErrorCode.ACCESS_DENIED,
-          `worker '${registration.worker}' claims allow ${JSON.stringify(claimed)} which the manager's schema does not give it`,
-        );
-      }
-    }
+    this.notify('registered', entryOf(instance));
   }
 
   private refuse(session: Session, error: MeshError): void {
     this.logger.warn(`refused ${session.socket.handshake.address}: ${error.message}`);
     try {
-      session.channel.send(JSON.stringify([Msg.REFUSED, error.toJSON()]));
+      session.channel.send(encode.refused(error.toJSON()));
     } catch {
       // channel already closed
     }
@@ -300,7 +256,25 @@ export class Manager extends EventEmitter {
     this.registry.remove(instance.variant);
     this.logger.info(`${instance.worker}/${instance.variant} ${why}`);
     this.pushTopology();
-    this.emit('unregistered', { worker: instance.worker, variant: instance.variant });
+    this.notify('unregistered', entryOf(instance));
+  }
+
+  /** A listener that throws (or rejects) is logged: it must not refuse or drop the worker. */
+  private notify(event: 'registered' | 'unregistered', entry: RegistryEntry): void {
+    for (const [name, args] of [[event, [entry]], ['change', []]] as const) {
+      for (const listener of this.rawListeners(name) as ((...a: unknown[]) => unknown)[]) {
+        try {
+          const result = listener.apply(this, [...args]);
+          if (result instanceof Promise) result.catch((err: unknown) => this.logListenerError(name, err));
+        } catch (err) {
+          this.logListenerError(name, err);
+        }
+      }
+    }
+  }
+
+  private logListenerError(event: string, err: unknown): void {
+    this.logger.error(`a '${event}' listener of the manager failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   /** Sends each worker its topology when it changed since the last one it got. */
@@ -308,7 +282,7 @@ export class Manager extends EventEmitter {
     if (this.closed) return;
     for (const session of this.sessions) {
       if (!session.instance) continue;
-      const json = JSON.stringify([Msg.TOPOLOGY, this.registry.topologyFor(session.instance)]);
+      const json = encode.topology(this.registry.topologyFor(session.instance));
       if (json === session.lastTopology) continue;
       session.lastTopology = json;
       try {
@@ -318,39 +292,6 @@ export class Manager extends EventEmitter {
       }
     }
   }
-
-  /**
-   * Workers start in any order, so a name that is missing right now may register in a moment:
-   * look for typos once registrations have been quiet for a while.
-   */
-  private scheduleNearMissCheck(): void {
-    clearTimeout(this.nearMissTimer);
-    this.nearMissTimer = setTimeout(() => this.warnNearMisses(), NEAR_MISS_GRACE_MS);
-    this.nearMissTimer.unref();
-  }
-
-  /** A Nest worker knows only its own part of the schema, so a typo shows only here. */
-  private warnNearMisses(): void {
-    if (this.closed) return;
-    const names = this.registry.workerNames();
-    for (const instance of this.registry.list()) {
-      const named = [...instance.connect, ...(instance.allow === 'anyNode' ? [] : instance.allow)];
-      for (const name of named) {
-        // A name the manager's schema defines is not a typo, only a worker that has not come up yet.
-        if (names.has(name) || this.schema?.has(name)) continue;
-        const hint = suggestName(name, [...names].filter((n) => n !== instance.worker));
-        const key = `${instance.worker}->${name}`;
-        if (hint && !this.warned.has(key)) {
-          this.warned.add(key);
-          this.logger.warn(`worker '${instance.worker}' names '${name}', which never registered; did you mean '${hint}'?`);
-        }
-      }
-    }
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 /** The worker name a connecting socket claims (unverified: for log de-duplication only). */
@@ -361,45 +302,4 @@ function claimedWorker(socket: Socket): string {
 
 function stripMappedPrefix(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function badRegistration(why: string): MeshError {
-  return new MeshError(MeshErrorCode.SCHEMA_INVALID, `invalid registration: ${why}`);
-}
-
-function isName(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME;
-}
-
-/** Registrations come from the network: check every field before it reaches the registry. */
-export function parseRegistration(input: unknown): Registration {
-  if (typeof input !== 'object' || input === null) throw badRegistration('not an object');
-  const r = input as Record<string, unknown>;
-  if (!isName(r.worker)) throw badRegistration('worker');
-  if (!isName(r.variant)) throw badRegistration('variant');
-  if (r.host !== null && !isName(r.host)) throw badRegistration('host');
-  if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw badRegistration('port');
-  let rights;
-  try {
-    rights = validateRights(r.worker, { allow: r.allow, connect: r.connect });
-  } catch (err) {
-    throw badRegistration((err as Error).message);
-  }
-  if (typeof r.commands !== 'object' || r.commands === null || Array.isArray(r.commands)) throw badRegistration('commands');
-  const commands: CommandTable = Object.create(null);
-  for (const [name, spec] of Object.entries(r.commands as Record<string, unknown>)) {
-    if (!isName(name)) throw badRegistration(`command name`);
-    commands[name] = parseSpec(name, spec);
-  }
-  return { worker: r.worker, variant: r.variant, host: (r.host as string | null) ?? null, port: r.port, ...rights, commands };
-}
-
-function parseSpec(name: string, input: unknown): CommandSpec {
-  if (typeof input !== 'object' || input === null) throw badRegistration(`command '${name}'`);
-  const s = input as Record<string, unknown>;
-  if (s.kind !== 'balanced' && s.kind !== 'broadcast') throw badRegistration(`command '${name}' kind`);
-  const spec: CommandSpec = { kind: s.kind, responds: s.responds === true, queued: s.queued === true };
-  if (typeof s.timeout === 'number' && s.timeout > 0) spec.timeout = s.timeout;
-  if (typeof s.retries === 'number' && Number.isInteger(s.retries) && s.retries >= 0) spec.retries = s.retries;
-  return spec;
 }

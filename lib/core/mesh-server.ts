@@ -7,7 +7,7 @@ import type { MeshKeys } from './crypto/mesh-keys.js';
 import type { Dispatcher, ReplySink } from './dispatcher.js';
 import { MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
-import { Msg } from './protocol.js';
+import { encode } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
 
@@ -73,7 +73,7 @@ export class MeshServer extends EventEmitter {
   announceLeaving(): void {
     for (const link of this.links) {
       try {
-        link.send(`[${Msg.LEAVING}]`);
+        link.send(encode.leaving());
         link.channel.flush();
       } catch {
         // already gone
@@ -137,7 +137,7 @@ export class MeshServer extends EventEmitter {
     if (!admitted) {
       const message = `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
       logger.warn(`refused ${label}: ${message}`);
-      channel.send(`[${Msg.DENIED},${JSON.stringify({ code: MeshErrorCode.ACCESS_DENIED, message })}]`);
+      channel.send(encode.denied({ code: MeshErrorCode.ACCESS_DENIED, message }));
       channel.close();
       refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message });
       return;
@@ -147,7 +147,7 @@ export class MeshServer extends EventEmitter {
       channel.close();
       if (this.links.delete(link)) this.emit('caller.disconnected', { worker: peer.worker, variant: peer.variant });
     });
-    channel.send(`[${Msg.WELCOME}]`);
+    channel.send(encode.welcome());
     logger.debug(`admitted ${label}`);
     this.emit('caller.connected', { worker: peer.worker, variant: peer.variant });
   }

@@ -6,7 +6,7 @@ import { ClientHandshake } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
-import { Events, Msg, type PeerInfo } from './protocol.js';
+import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
@@ -108,10 +108,7 @@ export class PeerLink extends EventEmitter {
       );
     }
     const id = this.nextId++;
-    const json =
-      payloadJson === undefined
-        ? `[${Msg.REQUEST},${id},${JSON.stringify(command)}]`
-        : `[${Msg.REQUEST},${id},${JSON.stringify(command)},${payloadJson}]`;
+    const json = encode.request(id, command, payloadJson);
     try {
       channel.send(json);
     } catch (err) {
@@ -176,13 +173,15 @@ export class PeerLink extends EventEmitter {
     });
   }
 
-  private onMessage(message: unknown[]): void {
+  private onMessage(raw: unknown[]): void {
+    const message = readCallerMessage(raw);
+    if (!message) return;
     switch (message[0]) {
       case Msg.RESULT:
       case Msg.ERROR: {
-        const call = this.pending.get(message[1] as number);
+        const call = this.pending.get(message[1]);
         if (!call) return; // answered after its timeout: nobody waits for it any more
-        this.pending.delete(message[1] as number);
+        this.pending.delete(message[1]);
         clearTimeout(call.timer);
         if (message[0] === Msg.RESULT) call.resolve(message[2]);
         else call.reject(this.remoteError(message[2], call.command));
@@ -203,14 +202,14 @@ export class PeerLink extends EventEmitter {
         }
         return;
       case Msg.DENIED:
-        this.onDeny(message[1] as SerializedMeshError);
+        this.onDeny(message[1]);
         return;
       default:
         return;
     }
   }
 
-  private onDeny(error: SerializedMeshError): void {
+  private onDeny(error: Partial<SerializedMeshError> | undefined): void {
     if (this.state === 'closed' || this.state === 'denied') return;
     const message = typeof error?.message === 'string' ? error.message : 'refused';
     if (error?.code === MeshErrorCode.ACCESS_DENIED) {

@@ -59,10 +59,6 @@ export interface Topology {
   denied: string[];
 }
 
-export type RequestMessage = [typeof Msg.REQUEST, number, string, unknown?];
-export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
-export type ErrorMessage = [typeof Msg.ERROR, number, SerializedMeshError];
-
 /** Socket.io event names; short because they ride on every frame. */
 export const Events = {
   HELLO: 'sm:hello',
@@ -70,3 +66,132 @@ export const Events = {
   DENY: 'sm:deny',
   FRAME: 'f',
 } as const;
+
+// ---- Typed messages. Every sender encodes through `encode`, every receiver reads through the
+// `read…` function of its role: the tuple layouts live here and nowhere else.
+
+/** What the manager answers a registration with. */
+export interface RegisteredInfo {
+  variant: string;
+  host: string;
+}
+
+export type RequestMessage = [typeof Msg.REQUEST, number, string, unknown?];
+export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
+/** The error comes from the peer: its fields are checked where it is turned into a MeshError. */
+export type ErrorMessage = [typeof Msg.ERROR, number, unknown];
+export type LeavingMessage = [typeof Msg.LEAVING];
+export type WelcomeMessage = [typeof Msg.WELCOME];
+export type DeniedMessage = [typeof Msg.DENIED, Partial<SerializedMeshError> | undefined];
+/** The registration comes from the network: `parseRegistration` checks it. */
+export type RegisterMessage = [typeof Msg.REGISTER, unknown];
+export type UnregisterMessage = [typeof Msg.UNREGISTER];
+export type RegisteredMessage = [typeof Msg.REGISTERED, RegisteredInfo];
+export type TopologyMessage = [typeof Msg.TOPOLOGY, Topology];
+export type RefusedMessage = [typeof Msg.REFUSED, Partial<SerializedMeshError> | undefined];
+
+/** What a callee (mesh server) receives from its callers. */
+export type CalleeMessage = RequestMessage;
+/** What a caller (peer link) receives from a callee. */
+export type CallerMessage = ResultMessage | ErrorMessage | LeavingMessage | WelcomeMessage | DeniedMessage;
+/** What the manager receives from a worker. */
+export type ManagerMessage = RegisterMessage | UnregisterMessage;
+/** What a worker's manager link receives. */
+export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage;
+
+/**
+ * Encoders return the message as JSON text, ready for a frame. Payloads and values arrive
+ * already encoded (`…Json`): a broadcast encodes its payload once for every instance.
+ */
+export const encode = {
+  request(id: number, command: string, payloadJson?: string): string {
+    return payloadJson === undefined
+      ? `[${Msg.REQUEST},${id},${JSON.stringify(command)}]`
+      : `[${Msg.REQUEST},${id},${JSON.stringify(command)},${payloadJson}]`;
+  },
+  /** `valueJson` undefined means the value `undefined`. */
+  result(id: number, valueJson?: string): string {
+    return valueJson === undefined ? `[${Msg.RESULT},${id}]` : `[${Msg.RESULT},${id},${valueJson}]`;
+  },
+  error(id: number, error: SerializedMeshError): string {
+    let json: string;
+    try {
+      json = JSON.stringify(error);
+    } catch {
+      // `details` the handler attached may not serialise; the code and message always do.
+      json = JSON.stringify({ code: error.code, message: error.message, remoteName: error.remoteName });
+    }
+    return `[${Msg.ERROR},${id},${json}]`;
+  },
+  leaving(): string {
+    return `[${Msg.LEAVING}]`;
+  },
+  welcome(): string {
+    return `[${Msg.WELCOME}]`;
+  },
+  denied(error: SerializedMeshError): string {
+    return JSON.stringify([Msg.DENIED, error]);
+  },
+  register(registration: Registration): string {
+    return JSON.stringify([Msg.REGISTER, registration]);
+  },
+  unregister(): string {
+    return `[${Msg.UNREGISTER}]`;
+  },
+  registered(info: RegisteredInfo): string {
+    return JSON.stringify([Msg.REGISTERED, info]);
+  },
+  topology(topology: Topology): string {
+    return JSON.stringify([Msg.TOPOLOGY, topology]);
+  },
+  refused(error: SerializedMeshError): string {
+    return JSON.stringify([Msg.REFUSED, error]);
+  },
+} as const;
+
+const isId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
+
+/** A request, or undefined for anything else (another kind, a malformed id or command name). */
+export function readCalleeMessage(message: unknown[]): CalleeMessage | undefined {
+  if (message[0] !== Msg.REQUEST || !isId(message[1]) || typeof message[2] !== 'string') return undefined;
+  return message as RequestMessage;
+}
+
+export function readCallerMessage(message: unknown[]): CallerMessage | undefined {
+  switch (message[0]) {
+    case Msg.RESULT:
+    case Msg.ERROR:
+      return isId(message[1]) ? (message as ResultMessage | ErrorMessage) : undefined;
+    case Msg.LEAVING:
+    case Msg.WELCOME:
+      return message as LeavingMessage | WelcomeMessage;
+    case Msg.DENIED:
+      return [Msg.DENIED, asErrorShape(message[1])];
+    default:
+      return undefined;
+  }
+}
+
+export function readManagerMessage(message: unknown[]): ManagerMessage | undefined {
+  if (message[0] === Msg.REGISTER) return message as RegisterMessage;
+  if (message[0] === Msg.UNREGISTER) return [Msg.UNREGISTER];
+  return undefined;
+}
+
+/** The manager is authenticated by the handshake: its registered/topology bodies are trusted. */
+export function readWorkerMessage(message: unknown[]): WorkerMessage | undefined {
+  switch (message[0]) {
+    case Msg.REGISTERED:
+      return message as RegisteredMessage;
+    case Msg.TOPOLOGY:
+      return message as TopologyMessage;
+    case Msg.REFUSED:
+      return [Msg.REFUSED, asErrorShape(message[1])];
+    default:
+      return undefined;
+  }
+}
+
+function asErrorShape(value: unknown): Partial<SerializedMeshError> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Partial<SerializedMeshError>) : undefined;
+}

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import type { RegistryEntry } from '../core/registry.js';
+import type { RegistryEntry } from '../core/manager/registry.js';
 import { ManagerHost } from './manager.host.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import { Manager } from '../core/manager.js';
-import type { RegistryEntry } from '../core/registry.js';
+import type { RegistryEntry } from '../core/manager/registry.js';
 import { createNestMeshLogger } from './nest-mesh-logger.js';
 import type { ResolvedManagerOptions } from './socket-mesh.providers.js';
 import { SOCKET_MESH_LOGGER_CONTEXT, SOCKET_MESH_MANAGER_OPTIONS } from './socket-mesh.constants.js';

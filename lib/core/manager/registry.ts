@@ -1,5 +1,5 @@
-import type { PeerInfo, Registration, Topology } from './protocol.js';
-import { canConnect } from './topology.js';
+import type { PeerInfo, Registration, Topology } from '../protocol.js';
+import { canConnect } from '../topology.js';
 
 /** A registered instance: its registration with the address peers will dial resolved. */
 export interface RegisteredInstance extends Registration {
@@ -42,10 +42,6 @@ export class Registry {
     return this.instances.get(variant);
   }
 
-  get size(): number {
-    return this.instances.size;
-  }
-
   list(): RegisteredInstance[] {
     return [...this.instances.values()];
   }
@@ -71,15 +67,20 @@ export class Registry {
   }
 
   entries(): RegistryEntry[] {
-    return this.list().map((i) => ({
-      worker: i.worker,
-      variant: i.variant,
-      host: i.host,
-      port: i.port,
-      allow: i.allow,
-      connect: i.connect,
-      commands: Object.keys(i.commands),
-      registeredAt: new Date(i.registeredAt).toISOString(),
-    }));
+    return this.list().map(entryOf);
   }
+}
+
+/** One instance as `GET /socket-mesh/nodes` and the manager's events show it. */
+export function entryOf(i: RegisteredInstance): RegistryEntry {
+  return {
+    worker: i.worker,
+    variant: i.variant,
+    host: i.host,
+    port: i.port,
+    allow: i.allow,
+    connect: i.connect,
+    commands: Object.keys(i.commands),
+    registeredAt: new Date(i.registeredAt).toISOString(),
+  };
 }
