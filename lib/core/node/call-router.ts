@@ -1,0 +1,213 @@
+import type { CommandSpec } from '../command-spec.js';
+import { MeshError, MeshErrorCode, type MeshOutcome } from '../errors.js';
+import type { MeshLogger } from '../logger.js';
+import type { PeerLink } from '../peer-link.js';
+import { suggestName } from '../schema.js';
+import { checkRetries, checkTimeout, variantFilter, type VariantFilter } from './call-options.js';
+import type { PeerDirectory } from './peer-directory.js';
+import type { PeerGroup } from './peer-group.js';
+import type { CallOptions } from './types.js';
+
+export interface CallRouterOptions {
+  /** This worker's name, for messages. */
+  worker: string;
+  /** Worker names this node may call. */
+  connect: ReadonlySet<string>;
+  /** The worker-wide default timeout (ms). */
+  timeout: number;
+  logger: MeshLogger;
+  /** True once the node is shutting down: calls fail with MESH_CLOSED. */
+  closing(): boolean;
+}
+
+/**
+ * Routes a call to the instances of its target worker, by the kind the target declares:
+ * balanced → one instance in rotation (with retries on another one); broadcast → every ready
+ * instance, outcomes aggregated. Waits, up to the call's timeout, while the target is being
+ * dialed or the topology has not arrived yet.
+ */
+export class CallRouter {
+  constructor(
+    private readonly directory: PeerDirectory,
+    private readonly options: CallRouterOptions,
+  ) {}
+
+  /**
+   * Balanced → its answer; broadcast+responds → every answer; queued → { queued: n };
+   * plain broadcast → { delivered: n }.
+   */
+  async call(worker: string, command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
+    const self = this.options.worker;
+    if (this.options.closing()) throw new MeshError(MeshErrorCode.CLOSED, `${self} is shutting down`, { worker, command });
+    if (typeof worker !== 'string' || typeof command !== 'string') {
+      throw new MeshError(MeshErrorCode.BAD_REQUEST, 'call(worker, command, ...) takes two strings', { worker, command });
+    }
+    if (!this.options.connect.has(worker)) {
+      throw new MeshError(
+        MeshErrorCode.ACCESS_DENIED,
+        `'${self}' may not call '${worker}': it is not in this worker's connect list${nearMiss(worker, this.options.connect)}`,
+        { worker, command },
+      );
+    }
+    const payloadJson = encodePayload(payload, worker, command);
+    const filter = variantFilter(options);
+    const started = Date.now();
+    const provisional = options.timeout ?? this.options.timeout;
+    checkTimeout(provisional, worker, command);
+    checkRetries(options.retries, worker, command);
+    // Usually an instance is up: take it without the wait loop's await and allocations.
+    const known = this.directory.group(worker);
+    const group =
+      known && known.ready(filter).length > 0 ? known : await this.awaitGroup(worker, command, filter, started + provisional);
+    const spec = group.spec(command);
+    if (!spec) {
+      throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${worker}' has no command '${command}'`, { worker, command });
+    }
+    const timeout = options.timeout ?? spec.timeout ?? this.options.timeout;
+    const remaining = Math.max(1, timeout - (Date.now() - started));
+    if (spec.kind === 'balanced') {
+      return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
+    }
+    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle === true);
+  }
+
+  /** The group of `worker` once it has a ready instance; waits while one is being dialed. */
+  private async awaitGroup(worker: string, command: string, filter: VariantFilter, deadline: number): Promise<PeerGroup<PeerLink>> {
+    const directory = this.directory;
+    for (;;) {
+      if (this.options.closing()) {
+        throw new MeshError(MeshErrorCode.CLOSED, `${this.options.worker} is shutting down`, { worker, command });
+      }
+      const group = directory.group(worker);
+      if (group && group.ready(filter).length > 0) return group;
+      const waiting = !directory.topologyReceived || (group?.hasConnecting(filter) ?? false);
+      if (!waiting) {
+        if (directory.isDenied(worker)) {
+          throw new MeshError(MeshErrorCode.ACCESS_DENIED, `'${worker}' does not allow '${this.options.worker}' to connect`, {
+            worker,
+            command,
+          });
+        }
+        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${worker}' is connected${filter ? ' (after only/exclude)' : ''}`, {
+          worker,
+          command,
+        });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new MeshError(
+          MeshErrorCode.NO_PEER,
+          directory.topologyReceived ? `no instance of '${worker}' became reachable in time` : 'not registered with the manager yet',
+          { worker, command },
+        );
+      }
+      await directory.nextChange(left);
+    }
+  }
+
+  private async callBalanced(
+    group: PeerGroup<PeerLink>,
+    command: string,
+    payloadJson: string | undefined,
+    filter: VariantFilter,
+    timeout: number,
+    retries: number,
+    deadline: number,
+  ): Promise<unknown> {
+    if (retries === 0) {
+      const link = group.next(filter, hasRoom);
+      if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
+      return link.request(command, payloadJson, timeout);
+    }
+    const tried = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const avoid: VariantFilter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));
+      const link = group.next(avoid, hasRoom) ?? (tried.size > 0 ? group.next(filter, hasRoom) : undefined);
+      if (!link) {
+        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
+      }
+      try {
+        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        const code = (err as MeshError).code;
+        const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
+        if (!retryable || attempt >= retries || Date.now() >= deadline) throw err;
+        tried.add(link.variant);
+        this.options.logger.debug(`retrying '${command}' after ${code} from ${link.variant}`);
+        if (group.ready(filter).length === 0) {
+          // The group may have been replaced meanwhile (its last link dropped, a new one added):
+          // go on with the one that has a ready instance, not the stale one.
+          group = await this.awaitGroup(group.worker, command, filter, deadline);
+        }
+      }
+    }
+  }
+
+  private async callBroadcast(
+    group: PeerGroup<PeerLink>,
+    command: string,
+    payloadJson: string | undefined,
+    filter: VariantFilter,
+    timeout: number,
+    spec: CommandSpec,
+    settle: boolean,
+  ): Promise<unknown> {
+    const links = group.ready(filter);
+    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout)));
+    const outcomes: MeshOutcome[] = settled.map((r, i) =>
+      r.status === 'fulfilled'
+        ? { worker: group.worker, variant: links[i]!.variant, status: 'fulfilled', value: r.value }
+        : { worker: group.worker, variant: links[i]!.variant, status: 'rejected', error: asMeshError(r.reason, group.worker, command) },
+    );
+    return aggregateBroadcast(outcomes, spec, settle, group.worker, command);
+  }
+}
+
+/**
+ * What a broadcast resolves with: every outcome (`settle`), every answer (responds), or a count;
+ * a failure rejects with MESH_PARTIAL_FAILURE, except that a plain broadcast only fails when no
+ * instance took it.
+ */
+export function aggregateBroadcast(outcomes: MeshOutcome[], spec: CommandSpec, settle: boolean, worker: string, command: string): unknown {
+  if (settle) return outcomes;
+  const failed = outcomes.filter((o) => o.status === 'rejected');
+  const ok = outcomes.length - failed.length;
+  const tolerate = !spec.responds && !spec.queued && ok > 0;
+  if (failed.length > 0 && !tolerate) {
+    const first = failed[0] as Extract<MeshOutcome, { status: 'rejected' }>;
+    throw new MeshError(
+      MeshErrorCode.PARTIAL_FAILURE,
+      `${failed.length} of ${outcomes.length} instances of '${worker}' failed '${command}' (first: ${first.error.code} ${first.error.message})`,
+      { worker, command, outcomes },
+    );
+  }
+  if (spec.responds) return outcomes.map((o) => (o as Extract<MeshOutcome, { status: 'fulfilled' }>).value);
+  return spec.queued ? { queued: ok } : { delivered: ok };
+}
+
+/** An instance whose link is at its maxPending limit is passed over while another has room. */
+const hasRoom = (link: PeerLink): boolean => link.hasRoom;
+
+function nearMiss(name: string, known: Iterable<string>): string {
+  const hint = suggestName(name, known);
+  return hint ? ` (did you mean '${hint}'?)` : '';
+}
+
+function asMeshError(err: unknown, worker: string, command: string): MeshError {
+  if (err instanceof MeshError) return err;
+  return new MeshError(MeshErrorCode.REMOTE_ERROR, err instanceof Error ? err.message : String(err), { worker, command });
+}
+
+function encodePayload(payload: unknown, worker: string, command: string): string | undefined {
+  if (payload === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (err) {
+    throw new MeshError(MeshErrorCode.BAD_REQUEST, `payload is not serialisable: ${(err as Error).message}`, { worker, command });
+  }
+  if (json === undefined) {
+    throw new MeshError(MeshErrorCode.BAD_REQUEST, `payload of type ${typeof payload} is not serialisable`, { worker, command });
+  }
+  return json;
+}
