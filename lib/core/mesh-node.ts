@@ -7,6 +7,7 @@ import { MeshError, MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
 import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
+import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULT_TIMEOUT } from './node/call-options.js';
 import { PeerDirectory } from './node/peer-directory.js';
@@ -35,7 +36,7 @@ export class MeshNode extends EventEmitter {
   private readonly managerLink: ManagerLink;
   private readonly dispatcher: Dispatcher;
   private readonly directory: PeerDirectory;
-  private readonly router: CallRouter;
+  private readonly router: CallRouter<PeerLink>;
   private readonly queues: QueueBackend;
   private readonly openQueues = new Map<string, CommandQueue>();
   private registeredOnce = false;

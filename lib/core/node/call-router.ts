@@ -1,12 +1,23 @@
 import type { CommandSpec } from '../command-spec.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
-import type { PeerLink } from '../peer-link.js';
 import { suggestName } from '../schema.js';
 import { checkRetries, checkTimeout, variantFilter, type VariantFilter } from './call-options.js';
-import type { PeerDirectory } from './peer-directory.js';
-import type { PeerGroup } from './peer-group.js';
+import type { GroupMember, PeerGroup } from './peer-group.js';
 import type { CallOptions } from './types.js';
+
+/** What the router needs of a link (a PeerLink in the mesh). */
+export interface RoutedLink extends GroupMember {
+  request(command: string, payloadJson: string | undefined, timeoutMs: number): Promise<unknown>;
+}
+
+/** What the router needs of the peer directory. */
+export interface RouterDirectory<L extends RoutedLink> {
+  readonly topologyReceived: boolean;
+  group(worker: string): PeerGroup<L> | undefined;
+  isDenied(worker: string): boolean;
+  nextChange(ms: number): Promise<void>;
+}
 
 export interface CallRouterOptions {
   /** This worker's name, for messages. */
@@ -26,9 +37,9 @@ export interface CallRouterOptions {
  * instance, outcomes aggregated. Waits, up to the call's timeout, while the target is being
  * dialed or the topology has not arrived yet.
  */
-export class CallRouter {
+export class CallRouter<L extends RoutedLink = RoutedLink> {
   constructor(
-    private readonly directory: PeerDirectory,
+    private readonly directory: RouterDirectory<L>,
     private readonly options: CallRouterOptions,
   ) {}
 
@@ -72,7 +83,7 @@ export class CallRouter {
   }
 
   /** The group of `worker` once it has a ready instance; waits while one is being dialed. */
-  private async awaitGroup(worker: string, command: string, filter: VariantFilter, deadline: number): Promise<PeerGroup<PeerLink>> {
+  private async awaitGroup(worker: string, command: string, filter: VariantFilter, deadline: number): Promise<PeerGroup<L>> {
     const directory = this.directory;
     for (;;) {
       if (this.options.closing()) {
@@ -106,7 +117,7 @@ export class CallRouter {
   }
 
   private async callBalanced(
-    group: PeerGroup<PeerLink>,
+    group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
     filter: VariantFilter,
@@ -144,7 +155,7 @@ export class CallRouter {
   }
 
   private async callBroadcast(
-    group: PeerGroup<PeerLink>,
+    group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
     filter: VariantFilter,
@@ -186,7 +197,7 @@ export function aggregateBroadcast(outcomes: MeshOutcome[], spec: CommandSpec, s
 }
 
 /** An instance whose link is at its maxPending limit is passed over while another has room. */
-const hasRoom = (link: PeerLink): boolean => link.hasRoom;
+const hasRoom = (link: RoutedLink): boolean => link.hasRoom;
 
 function nearMiss(name: string, known: Iterable<string>): string {
   const hint = suggestName(name, known);
