@@ -3,6 +3,8 @@
 // NestJS module
 export { SocketMeshModule } from './nest/socket-mesh.module.js';
 export { MeshClient } from './nest/mesh-client.js';
+export { MeshRegistry } from './nest/mesh-registry.js';
+export type { MeshRegistryChange } from './nest/mesh-registry.js';
 export type { MeshNodeProxy, UntypedMeshNode } from './nest/mesh-client.js';
 export { Balanced } from './nest/decorators/balanced.decorator.js';
 export type { BalancedOptions } from './nest/decorators/balanced.decorator.js';

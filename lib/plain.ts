@@ -2,7 +2,7 @@
 // 'socket-mesh/plain' loads no @nestjs package. 'socket-mesh' exports the same names too.
 
 export { Manager } from './core/manager.js';
-export type { ManagerOptions } from './core/manager.js';
+export type { ManagerEvents, ManagerOptions } from './core/manager.js';
 export { SocketNode } from './core/socket-node.js';
 export type { SocketNodeOptions, SocketNodeConnection, SocketNodeInfo } from './core/socket-node.js';
 export type { MeshSchema, WorkerSchema, SchemaCommand, SchemaCommandObject } from './core/schema.js';

@@ -5,6 +5,7 @@ import type { SocketMeshManagerAsyncOptions, SocketMeshManagerOptions } from './
 import type { SocketMeshWorkerAsyncOptions, SocketMeshWorkerOptions } from './interfaces/worker-options.interface.js';
 import { ManagerHost } from './manager.host.js';
 import { MeshClient } from './mesh-client.js';
+import { MeshRegistry } from './mesh-registry.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
 import {
@@ -18,7 +19,8 @@ import {
  * socket-mesh for Nest. A worker app imports `forWorker(name, options)`: its `@Balanced` and
  * `@Broadcast` methods become commands, and `MeshClient` is injectable everywhere (the module is
  * global). The manager app imports `forManager(options)`, which also serves
- * `GET /socket-mesh/port` and `GET /socket-mesh/nodes` on the app's HTTP server.
+ * `GET /socket-mesh/port` and `GET /socket-mesh/nodes` on the app's HTTP server and makes
+ * `MeshRegistry` injectable.
  * Options are checked when the app starts; errors name the worker and the field.
  */
 @Module({})
@@ -54,9 +56,9 @@ export class SocketMeshModule {
       global: true,
       module: SocketMeshModule,
       imports,
-      providers: [...providers, ManagerHost],
+      providers: [...providers, ManagerHost, MeshRegistry],
       controllers: [DiscoveryController],
-      exports: [ManagerHost],
+      exports: [ManagerHost, MeshRegistry],
     };
   }
 }
