@@ -9,6 +9,7 @@ import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js
 import { closeDiscoveryServer, createDiscoveryServer, serveDiscovery } from './manager/discovery-http.js';
 import { LogOnce } from './manager/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
+import { notifyListeners } from './manager/notify-listeners.js';
 import { RateLimiter } from './manager/rate-limiter.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
@@ -261,20 +262,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   /** A listener that throws (or rejects) is logged: it must not refuse or drop the worker. */
   private notify(event: 'registered' | 'unregistered', entry: RegistryEntry): void {
-    for (const [name, args] of [[event, [entry]], ['change', []]] as const) {
-      for (const listener of this.rawListeners(name) as ((...a: unknown[]) => unknown)[]) {
-        try {
-          const result = listener.apply(this, [...args]);
-          if (result instanceof Promise) result.catch((err: unknown) => this.logListenerError(name, err));
-        } catch (err) {
-          this.logListenerError(name, err);
-        }
-      }
-    }
-  }
-
-  private logListenerError(event: string, err: unknown): void {
-    this.logger.error(`a '${event}' listener of the manager failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    notifyListeners(this, event, [entry], this.logger, 'manager');
+    notifyListeners(this, 'change', [], this.logger, 'manager');
   }
 
   /** Sends each worker its topology when it changed since the last one it got. */
