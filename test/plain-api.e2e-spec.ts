@@ -155,7 +155,7 @@ describe('plain API: construction', () => {
 
   it('refuses bad addresses at construction, and takes ports from the environment as strings', () => {
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: Number(undefined) })).toThrow(
-      /'port' must be a port number .* got NaN/,
+      /new SocketNode\('NodeA'\): option 'port' must be an integer from 1 to 65535, got NaN/,
     );
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, meshPort: 70000 })).toThrow(/'meshPort'/);
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, variant: '' })).toThrow(/'variant'/);

@@ -12,6 +12,8 @@ import { Registry, type RegisteredInstance, type RegistryEntry } from './registr
 import { suggestName, validateMeshSchema, validateRights, type MeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
+import { DEFAULTS } from './options/defaults.js';
+import { resolveManagerOptions } from './options/manager-options.js';
 
 export interface ManagerOptions {
   publicKey: string;
@@ -69,13 +71,16 @@ export class Manager extends EventEmitter {
   private nearMissTimer: NodeJS.Timeout | undefined;
   private readonly refusedAddresses = new Set<string>();
 
-  constructor(private readonly options: ManagerOptions) {
+  private readonly options: ManagerOptions;
+
+  constructor(options: ManagerOptions) {
     super();
+    this.options = options = resolveManagerOptions(options);
     this.keys = deriveMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger ?? createConsoleLogger('Manager', options.logLevel);
-    this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
-    this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
-    this.handshakeTimeout = options.handshakeTimeout ?? 5000;
+    this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
+    this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
+    this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
@@ -128,7 +133,7 @@ export class Manager extends EventEmitter {
   private async start(): Promise<void> {
     await listen(this.http, this.options.port ?? 0, this.options.host);
     this.logger.info(`manager listening on port ${this.port} (key ${this.keys.keyId})`);
-    const discoveryPort = this.options.discoveryPort ?? 8765;
+    const discoveryPort = this.options.discoveryPort ?? DEFAULTS.discoveryPort;
     if (this.options.port === undefined && discoveryPort !== false) {
       this.discovery = createServer((req, res) => this.serveHttp(req, res));
       await listen(this.discovery, discoveryPort, this.options.host);
@@ -144,7 +149,7 @@ export class Manager extends EventEmitter {
   }
 
   private overRate(address: string): boolean {
-    const limit = this.options.registrationsPerSecond ?? 100;
+    const limit = this.options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond;
     const second = Math.floor(Date.now() / 1000);
     const entry = this.rate.get(address);
     if (!entry || entry.second !== second) {

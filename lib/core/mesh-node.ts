@@ -9,24 +9,14 @@ import { ManagerLink, type ManagerAddress } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
 import { PeerGroup } from './peer-group.js';
 import { PeerLink } from './peer-link.js';
-import { suggestName } from './schema.js';
+import { didYouMean } from './names.js';
+import { normalizeCallOptions, type CallOptions, type VariantFilter } from './options/call-options.js';
+import { DEFAULTS } from './options/defaults.js';
 import type { PeerInfo, Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
 
-/** Options of one call; every field optional. */
-export interface CallOptions {
-  /** ms; default: the command's own timeout, else the worker's, else 10 000. */
-  timeout?: number;
-  /** Only these variants may be chosen or reached. */
-  only?: string | readonly string[];
-  /** These variants are never chosen or reached. */
-  exclude?: string | readonly string[];
-  /** Broadcasts: resolve with every instance's outcome instead of rejecting on a failure. */
-  settle?: boolean;
-  /** Balanced: retry on MESH_PEER_DISCONNECTED / MESH_NO_PEER on another instance (idempotent commands only). */
-  retries?: number;
-}
+export type { CallOptions } from './options/call-options.js';
 
 /** A connected instance, as `peers()` lists it. */
 export interface PeerDescriptor {
@@ -73,9 +63,9 @@ export interface MeshNodeOptions {
   drainTimeout?: number;
 }
 
-export const DEFAULT_TIMEOUT = 10_000;
+export const DEFAULT_TIMEOUT = DEFAULTS.timeout;
 
-type Filter = ((variant: string) => boolean) | undefined;
+type Filter = VariantFilter;
 
 /**
  * One worker instance: its mesh server (callers dial in), its link to the manager, and its
@@ -130,10 +120,10 @@ export class MeshNode extends EventEmitter {
       this.commandTable[c.name] = spec;
     }
     this.queues = options.queues ?? createMemoryQueueBackend({ logger: options.logger });
-    const maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
+    const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.dispatcher = new Dispatcher(options.commands, {
       logger: options.logger,
-      maxInFlight: options.maxInFlight ?? 4096,
+      maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
       queueFor: (command) => this.queueFor(command),
     });
     this.server = new MeshServer({
@@ -142,7 +132,7 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       allow: options.allow,
       maxFrameSize,
-      handshakeTimeout: options.handshakeTimeout ?? 5000,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       dispatcher: this.dispatcher,
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
@@ -202,7 +192,7 @@ export class MeshNode extends EventEmitter {
    * Calls `command` on `worker`, dispatched by the kind the target declares: balanced → its
    * answer; broadcast+responds → every answer; queued → { queued: n }; plain → { delivered: n }.
    */
-  async call(worker: string, command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
+  async call(worker: string, command: string, payload?: unknown, options?: CallOptions): Promise<unknown> {
     if (this.closing) throw new MeshError(MeshErrorCode.CLOSED, `${this.worker} is shutting down`, { worker, command });
     if (typeof worker !== 'string' || typeof command !== 'string') {
       throw new MeshError(MeshErrorCode.BAD_REQUEST, 'call(worker, command, ...) takes two strings', { worker, command });
@@ -215,13 +205,10 @@ export class MeshNode extends EventEmitter {
       );
     }
     const payloadJson = encodePayload(payload, worker, command);
-    const filter = variantFilter(options);
+    const opts = normalizeCallOptions(options, worker, command);
+    const filter = opts.filter;
     const started = Date.now();
-    const provisional = options.timeout ?? this.defaultTimeout;
-    checkTimeout(provisional, worker, command);
-    if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) {
-      throw new MeshError(MeshErrorCode.BAD_REQUEST, `retries must be a whole number ≥ 0, got ${String(options.retries)}`, { worker, command });
-    }
+    const provisional = opts.timeout ?? this.defaultTimeout;
     // Usually an instance is up: take it without the wait loop's await and allocations.
     const known = this.groups.get(worker);
     const group =
@@ -230,12 +217,12 @@ export class MeshNode extends EventEmitter {
     if (!spec) {
       throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${worker}' has no command '${command}'`, { worker, command });
     }
-    const timeout = options.timeout ?? spec.timeout ?? this.defaultTimeout;
+    const timeout = opts.timeout ?? spec.timeout ?? this.defaultTimeout;
     const remaining = Math.max(1, timeout - (Date.now() - started));
     if (spec.kind === 'balanced') {
-      return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
+      return this.callBalanced(group, command, payloadJson, filter, remaining, opts.retries ?? spec.retries ?? 0, started + timeout);
     }
-    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle === true);
+    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, opts.settle);
   }
 
   /** Stops taking requests, lets running ones finish (up to drainTimeout), closes everything. */
@@ -248,7 +235,7 @@ export class MeshNode extends EventEmitter {
     this.dispatcher.startDraining();
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
-    const drainTimeout = this.options.drainTimeout ?? 5000;
+    const drainTimeout = this.options.drainTimeout ?? DEFAULTS.drainTimeout;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.dispatcher.idle(),
@@ -326,8 +313,8 @@ export class MeshNode extends EventEmitter {
       self: { worker: this.worker, variant: this.variant },
       keys: this.keys,
       logger: this.logger,
-      maxFrameSize: this.options.maxFrameSize ?? 1024 * 1024,
-      maxPending: this.options.maxPending ?? 10_000,
+      maxFrameSize: this.options.maxFrameSize ?? DEFAULTS.maxFrameSize,
+      maxPending: this.options.maxPending ?? DEFAULTS.maxPending,
     });
     const payload = { worker: info.worker, variant: info.variant, direction: 'outgoing' as const };
     // A graceful leave is 'down' twice (LEAVING, then the disconnect): report it once.
@@ -490,10 +477,7 @@ export class MeshNode extends EventEmitter {
 /** An instance whose link is at its maxPending limit is passed over while another has room. */
 const hasRoom = (link: PeerLink): boolean => link.hasRoom;
 
-function nearMiss(name: string, known: Iterable<string>): string {
-  const hint = suggestName(name, known);
-  return hint ? ` (did you mean '${hint}'?)` : '';
-}
+const nearMiss = didYouMean;
 
 function asMeshError(err: unknown, worker: string, command: string): MeshError {
   if (err instanceof MeshError) return err;
@@ -512,21 +496,4 @@ function encodePayload(payload: unknown, worker: string, command: string): strin
     throw new MeshError(MeshErrorCode.BAD_REQUEST, `payload of type ${typeof payload} is not serialisable`, { worker, command });
   }
   return json;
-}
-
-function checkTimeout(timeout: unknown, worker: string, command: string): void {
-  if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new MeshError(MeshErrorCode.BAD_REQUEST, `timeout must be a positive number of ms, got ${String(timeout)}`, { worker, command });
-  }
-}
-
-function toList(value: string | readonly string[] | undefined): readonly string[] | undefined {
-  return value === undefined ? undefined : typeof value === 'string' ? [value] : value;
-}
-
-function variantFilter(options: CallOptions): Filter {
-  const only = toList(options.only);
-  const exclude = toList(options.exclude);
-  if (!only && !exclude) return undefined;
-  return (variant) => (!only || only.includes(variant)) && (!exclude || !exclude.includes(variant));
 }
