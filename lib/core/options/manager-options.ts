@@ -42,7 +42,7 @@ export function resolveManagerOptions(options: unknown): ManagerOptions {
   const resolved: ManagerOptions = {
     ...readSharedManagerOptions(r),
     ...readLogging(r),
-    discoveryPort: r.raw('discoveryPort') === false ? false : (r.port('discoveryPort', 1) ?? DEFAULTS.discoveryPort),
+    discoveryPort: r.raw('discoveryPort') === false ? false : (r.port('discoveryPort') ?? DEFAULTS.discoveryPort),
   };
   return resolved;
 }
