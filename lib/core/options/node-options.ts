@@ -13,6 +13,22 @@ export interface QueueOptions {
   backoff?: number;
 }
 
+/** The limits and timings of a worker, spelt alike in both fronts' options. */
+export interface NodeTuningOptions {
+  /** Default call timeout, ms (default 10 000). */
+  timeout?: number;
+  /** Largest frame sent or accepted, bytes (default 1 MiB). */
+  maxFrameSize?: number;
+  /** Handshake deadline for callers dialing in, ms (default 5000). */
+  handshakeTimeout?: number;
+  /** Requests one caller instance may have running here at once (default 4096); over it: MESH_OVERLOADED. */
+  maxInFlight?: number;
+  /** Calls this worker may have waiting on one peer instance (default 10 000); over it: MESH_OVERLOADED. */
+  maxPending?: number;
+  /** How long close() / shutdown lets running requests finish, ms (default 5000). */
+  drainTimeout?: number;
+}
+
 /**
  * A worker's options after validation, defaults applied: the one shape both fronts produce
  * from their own user-facing options, and what the node is built from. Field names are the

@@ -7,7 +7,13 @@ import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from '../s
 import type { SocketNode } from '../socket-node.js';
 import { DEFAULTS } from './defaults.js';
 import { readLogging } from './logging-options.js';
-import { readSharedNodeOptions, SHARED_NODE_KEYS, type QueueOptions, type ResolvedNodeOptions } from './node-options.js';
+import {
+  readSharedNodeOptions,
+  SHARED_NODE_KEYS,
+  type NodeTuningOptions,
+  type QueueOptions,
+  type ResolvedNodeOptions,
+} from './node-options.js';
 import { OptionReader } from './option-reader.js';
 
 /** What `onConnected` receives: this instance, once registered with the manager. */
@@ -31,7 +37,7 @@ export type SocketNodeRedisOptions = string | { host?: string; port?: number; [k
 type Callback<P> = (this: SocketNode, payload: P) => unknown;
 
 /** Options of the plain Node.js worker; the names are the seed's (`socketmesh` 1.1.1). */
-export interface SocketNodeOptions {
+export interface SocketNodeOptions extends NodeTuningOptions {
   /** This node's worker name; must be a key of `schema`. */
   worker: string;
   /** The whole mesh schema; this node takes its own part (other workers' commands may be `null`). */
@@ -60,18 +66,6 @@ export interface SocketNodeOptions {
   logLevel?: LogLevel;
   /** Use this logger instead of the console one. */
   logger?: MeshLogger;
-  /** Default call timeout, ms (default 10 000). */
-  timeout?: number;
-  /** Largest frame sent or accepted, bytes (default 1 MiB). */
-  maxFrameSize?: number;
-  /** Handshake deadline for callers dialing in, ms (default 5000). */
-  handshakeTimeout?: number;
-  /** Requests one caller instance may have running here at once (default 4096). */
-  maxInFlight?: number;
-  /** Calls this node may have waiting on one peer instance (default 10 000). */
-  maxPending?: number;
-  /** How long close() lets running requests finish, ms (default 5000). */
-  drainTimeout?: number;
   /** Registered with the manager (again after every manager reconnect). */
   onConnected?: Callback<SocketNodeInfo>;
   /** A peer link came up, either direction. */
