@@ -4,7 +4,7 @@ import { MeshErrorCode } from '../lib/core/errors.js';
 import { MeshClient } from '../lib/nest/mesh-client.js';
 import type { MeshWorkerHost } from '../lib/nest/mesh-worker.host.js';
 import { SocketMeshModule } from '../lib/nest/socket-mesh.module.js';
-import { resolveManagerOptions, resolveWorkerOptions } from '../lib/nest/socket-mesh.providers.js';
+import { resolveManagerOptions, resolveWorkerOptions } from '../lib/nest/socket-mesh.options.js';
 
 const KEYS = { publicKey: 'pub', privateKey: 'priv' };
 const manager = { host: '127.0.0.1', port: 4000 };
@@ -17,8 +17,14 @@ describe('resolveWorkerOptions', () => {
       allow: [],
       connect: [],
       ...KEYS,
-      queue: {},
+      meshPort: 0,
+      queue: { maxPending: 10_000, attempts: 3, backoff: 1000 },
       timeout: 10_000,
+      maxFrameSize: 1024 * 1024,
+      handshakeTimeout: 5000,
+      maxInFlight: 4096,
+      maxPending: 10_000,
+      drainTimeout: 5000,
     });
   });
 
@@ -36,9 +42,10 @@ describe('resolveWorkerOptions', () => {
       drainTimeout: 0,
       ...KEYS,
     });
-    expect(resolved).toMatchObject({ instanceId: 'b-1', allow: 'anyNode', connect: ['NodeA'], timeout: 500, drainTimeout: 0 });
+    // The core's resolved shape: the Nest option instanceId is the node's variant.
+    expect(resolved).toMatchObject({ variant: 'b-1', allow: 'anyNode', connect: ['NodeA'], timeout: 500, drainTimeout: 0 });
     expect(resolved.queue).toEqual({ maxPending: 5, attempts: 2, backoff: 100 });
-    expect('meshPort' in resolved).toBe(false);
+    expect(resolved.meshPort).toBe(0);
     expect('advertiseHost' in resolved).toBe(false);
   });
 
@@ -75,9 +82,11 @@ describe('resolveWorkerOptions', () => {
 
 describe('resolveManagerOptions', () => {
   it('turns the core discovery server off (the Nest app serves discovery)', () => {
-    expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, discoveryPort: false });
+    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100 };
+    expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, ...defaults, discoveryPort: false });
     expect(resolveManagerOptions({ ...KEYS, port: 0, host: '0.0.0.0', registrationsPerSecond: 5 })).toEqual({
       ...KEYS,
+      ...defaults,
       port: 0,
       host: '0.0.0.0',
       registrationsPerSecond: 5,

@@ -155,7 +155,7 @@ describe('plain API: construction', () => {
 
   it('refuses bad addresses at construction, and takes ports from the environment as strings', () => {
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: Number(undefined) })).toThrow(
-      /'port' must be a port number .* got NaN/,
+      /new SocketNode\('NodeA'\): option 'port' must be an integer from 1 to 65535, got NaN/,
     );
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, meshPort: 70000 })).toThrow(/'meshPort'/);
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, variant: '' })).toThrow(/'variant'/);
@@ -368,5 +368,62 @@ describe('plain API: behaviour', () => {
     await nodeA.ready();
     await linked(nodeA, 'NodeB');
     await expect(nodeA.call.NodeB.ping.call()).resolves.toBe('pong');
+  });
+});
+
+describe('plain API: the seed\'s call tree and shared schema', () => {
+  it('lists callable workers and their commands, accepts null methods of other workers, and takes peers() objects in only/exclude', async () => {
+    const port = await freePort();
+    const nodeBSchema = (): MeshSchema => ({
+      NodeA: { _connect: ['NodeB'], _commands: { _balanced: { ping: null } } },
+      NodeB: {
+        _allow: ['NodeA'],
+        _commands: { _balanced: { whoami() { return (this as SocketNode).variant; } }, _broadcast: { collect: { method() { return 1; }, responds: true } } },
+      },
+      NodeC: { _allow: ['NodeA'] },
+    });
+    // NodeA's process fills only its own methods: the other workers' commands are null.
+    const nodeASchema = {
+      NodeA: { _connect: ['NodeB'], _commands: { _balanced: { ping: () => 'pong' } } },
+      NodeB: { _allow: ['NodeA'], _commands: { _balanced: { whoami: null }, _broadcast: { collect: null } } },
+      NodeC: { _allow: ['NodeA'] },
+    } as unknown as MeshSchema;
+    track(new Manager({ schema: nodeBSchema(), publicKey, privateKey, port, logLevel: 'warn' }));
+    const b1 = track(new SocketNode({ worker: 'NodeB', schema: nodeBSchema(), publicKey, privateKey, port, logLevel: 'warn' }));
+    const b2 = track(new SocketNode({ worker: 'NodeB', schema: nodeBSchema(), publicKey, privateKey, port, logLevel: 'warn' }));
+    const a = track(new SocketNode({ worker: 'NodeA', schema: nodeASchema, publicKey, privateKey, port, logLevel: 'warn' }));
+    await Promise.all([a.ready(), b1.ready(), b2.ready()]);
+    await linked(a, 'NodeB', 2);
+
+    expect(Object.keys(a.call)).toEqual(['NodeB']);
+    expect(Object.keys(a.call.NodeB)).toEqual(['whoami', 'collect']);
+    expect('NodeB' in a.call).toBe(true);
+    expect('NodeC' in a.call).toBe(false);
+    expect('whoami' in a.call.NodeB).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(a.call, 'NodeB')).toMatchObject({ enumerable: true, writable: false });
+    expect(() => {
+      (a.call as unknown as Record<string, unknown>).NodeB = 1;
+    }).toThrow(TypeError);
+    expect((a.call as unknown as Record<string, unknown>).then).toBeUndefined();
+
+    // A null in the node's own worker fails, naming it.
+    expect(() => new SocketNode({ worker: 'NodeB', schema: nodeASchema, publicKey, privateKey, port, logLevel: 'warn' })).toThrow(
+      /worker 'NodeB': command 'whoami': is null/,
+    );
+
+    const [p1, p2] = a.peers('NodeB');
+    await expect(a.call.NodeB.whoami.call(undefined, { only: p1 })).resolves.toBe(p1!.variant);
+    await expect(a.call.NodeB.whoami.call(undefined, { exclude: [p1!] })).resolves.toBe(p2!.variant);
+    await expect(a.call.NodeB.whoami.call(undefined, { only: [p2!.variant, p1!] , exclude: p1!.variant })).resolves.toBe(p2!.variant);
+    await expect(a.call.NodeB.collect.call({}, { only: a.peers('NodeB') })).resolves.toEqual([1, 1]);
+    const bad = await rejection(a.call.NodeB.whoami.call(undefined, { only: 42 as never }));
+    expect(bad.code).toBe('MESH_BAD_REQUEST');
+    expect(bad.message).toMatch(/^only must be/);
+
+    // NodeC is a defined worker outside NodeA's connect list: refused, with no "did you mean 'NodeB'?".
+    const denied = await rejection(a.call.NodeC.status.call());
+    expect(denied.code).toBe('MESH_ACCESS_DENIED');
+    expect(denied.message).not.toMatch(/did you mean/);
+    expect((await rejection(a.call.nodeB.status.call())).message).toMatch(/did you mean 'NodeB'/);
   });
 });

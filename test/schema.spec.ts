@@ -366,8 +366,9 @@ describe('suggestName', () => {
     expect(suggestName('x', [])).toBeUndefined();
   });
 
-  it('never suggests the name itself', () => {
+  it('never suggests the name itself, nor another name when the name is itself a candidate', () => {
     expect(suggestName('NodeA', ['NodeA'])).toBeUndefined();
-    expect(suggestName('NodeA', new Set(['NodeA', 'NodeB']))).toBe('NodeB');
+    expect(suggestName('NodeA', new Set(['NodeA', 'NodeB']))).toBeUndefined();
+    expect(suggestName('NodeC', new Set(['NodeA', 'NodeB']))).toBe('NodeA');
   });
 });

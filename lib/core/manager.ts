@@ -17,6 +17,8 @@ import { encode, Msg, readManagerMessage } from './protocol.js';
 import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
+import { DEFAULTS } from './options/defaults.js';
+import { resolveManagerOptions } from './options/manager-options.js';
 
 export interface ManagerOptions {
   publicKey: string;
@@ -80,14 +82,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly startup: Promise<void>;
   private closed = false;
 
-  constructor(private readonly options: ManagerOptions) {
+  private readonly options: ManagerOptions;
+
+  constructor(options: ManagerOptions) {
     super();
+    this.options = options = resolveManagerOptions(options);
     this.#keys = deriveMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger ?? createConsoleLogger('Manager', options.logLevel);
-    this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
-    this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
-    this.handshakeTimeout = options.handshakeTimeout ?? 5000;
-    this.rate = new RateLimiter(options.registrationsPerSecond ?? 100);
+    this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
+    this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
+    this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+    this.rate = new RateLimiter(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     ({ http: this.http, io: this.io } = createSocketServer({
@@ -138,7 +143,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private async start(): Promise<void> {
     await listen(this.http, this.options.port ?? 0, this.options.host);
     this.logger.info(`manager listening on port ${this.port} (key ${this.#keys.keyId})`);
-    const discoveryPort = this.options.discoveryPort ?? 8765;
+    const discoveryPort = this.options.discoveryPort ?? DEFAULTS.discoveryPort;
     if (this.options.port === undefined && discoveryPort !== false) {
       this.discovery = createDiscoveryServer(this);
       await listen(this.discovery, discoveryPort, this.options.host);

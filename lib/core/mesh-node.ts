@@ -9,7 +9,7 @@ import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
-import { DEFAULT_TIMEOUT } from './node/call-options.js';
+import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
 import type { Registration, Topology } from './protocol.js';
@@ -64,12 +64,12 @@ export class MeshNode extends EventEmitter {
       this.commandTable[c.name] = spec;
     }
     this.queues = options.queues ?? createMemoryQueueBackend({ logger: options.logger });
-    const maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
+    const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     const self = { worker: this.worker, variant: this.variant };
     const connect = new Set(options.connect);
     this.dispatcher = new Dispatcher(options.commands, {
       logger: options.logger,
-      maxInFlight: options.maxInFlight ?? 4096,
+      maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
       queueFor: (command) => this.queueFor(command),
     });
     this.server = new MeshServer({
@@ -78,7 +78,7 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       allow: options.allow,
       maxFrameSize,
-      handshakeTimeout: options.handshakeTimeout ?? 5000,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       dispatcher: this.dispatcher,
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
@@ -89,13 +89,13 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       connect,
       maxFrameSize,
-      maxPending: options.maxPending ?? 10_000,
+      maxPending: options.maxPending ?? DEFAULTS.maxPending,
       onPeerEvent: (event, payload) => this.emit(event, payload),
     });
     this.router = new CallRouter(this.directory, {
       worker: this.worker,
       connect,
-      timeout: options.timeout ?? DEFAULT_TIMEOUT,
+      timeout: options.timeout ?? DEFAULTS.timeout,
       logger: options.logger,
       closing: () => this.closing !== undefined,
     });
@@ -121,7 +121,7 @@ export class MeshNode extends EventEmitter {
 
   /** Starts the mesh server, opens the queues, then registers. Call once. */
   async start(): Promise<void> {
-    await this.server.listen(this.options.meshPort ?? 0, this.options.bindHost);
+    await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
     this.logger.info(`${this.worker}/${this.variant} serving peers on port ${this.server.port}`);
     this.managerLink.start();
@@ -163,7 +163,7 @@ export class MeshNode extends EventEmitter {
     this.dispatcher.startDraining();
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
-    const drainTimeout = this.options.drainTimeout ?? 5000;
+    const drainTimeout = this.options.drainTimeout ?? DEFAULTS.drainTimeout;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.dispatcher.idle(),

@@ -1,5 +1,9 @@
 import type { CommandKind, CommandSpec } from './command-spec.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import { describeName as show, didYouMean as hint, suggestName } from './names.js';
+
+// Kept exported here for importers written before the name helpers moved to names.ts.
+export { suggestName };
 
 /** The `_allow` value that admits every worker name. */
 export const ANY_NODE = 'anyNode';
@@ -16,7 +20,11 @@ export interface SchemaCommandObject {
   retries?: number;
 }
 
-export type SchemaCommand = SchemaCommandFunction | SchemaCommandObject;
+/**
+ * `null`: declared, implemented in another process. A process fills in only its own worker's
+ * methods and may leave the other workers' commands `null` (their names still tell callers what exists).
+ */
+export type SchemaCommand = SchemaCommandFunction | SchemaCommandObject | null;
 
 export interface WorkerSchema {
   _allow?: readonly string[] | 'anyNode';
@@ -26,15 +34,14 @@ export interface WorkerSchema {
 
 export type MeshSchema = Record<string, WorkerSchema>;
 
-export type AllowList = readonly string[] | 'anyNode';
 
 /** One worker's part, normalised. */
 export interface NormalizedWorker {
   name: string;
   allow: string[] | 'anyNode';
   connect: string[];
-  /** null-prototype object: command name -> spec + the user's function (unbound) */
-  commands: Record<string, { spec: CommandSpec; method: SchemaCommandFunction }>;
+  /** null-prototype object: command name -> spec + the user's function (unbound); `null` when implemented elsewhere */
+  commands: Record<string, { spec: CommandSpec; method: SchemaCommandFunction | null }>;
 }
 
 /** Options as they reach us from a schema command object or a Nest decorator; checked at run time. */
@@ -59,21 +66,6 @@ function fail(message: string): never {
   throw new MeshError(MeshErrorCode.SCHEMA_INVALID, `socket-mesh schema: ${message}`);
 }
 
-/** Quote a name for a message; non-strings are shown for what they are, not coerced. */
-function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function hint(name: string, candidates: Iterable<string>): string {
-  const suggestion = suggestName(name, candidates);
-  return suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`;
-}
-
 // Realm-independent (objects from vm contexts or JSON.parse elsewhere still pass) and refuses
 // class instances, whose data may live behind prototype getters we deliberately do not read.
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -91,38 +83,6 @@ function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], whe
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) fail(`${where}: unknown key '${key}'${hint(key, allowed)}`);
   }
-}
-
-function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** The likely intended name: same ignoring case, else closest within 2 edits (first wins ties). */
-export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
-  const list = [...candidates].filter((c) => c !== name);
-  const lower = name.toLowerCase();
-  const sameCase = list.find((c) => c.toLowerCase() === lower);
-  if (sameCase !== undefined) return sameCase;
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of list) {
-    const d = levenshtein(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
 }
 
 function workerLabel(worker: unknown): string {
@@ -259,6 +219,7 @@ function commandGroup(
   key: string,
   group: unknown,
   into: NormalizedWorker['commands'],
+  methodsOptional: boolean,
 ): void {
   const where = workerLabel(worker);
   if (group === undefined) return;
@@ -271,7 +232,13 @@ function commandGroup(
     }
     let method: unknown;
     let options: CommandOptionsInput;
-    if (typeof value === 'function') {
+    if (value === null) {
+      if (!methodsOptional) {
+        fail(`${cmdWhere}: is null, but this process runs '${worker}' and needs its method (only other workers' commands may be null)`);
+      }
+      method = null;
+      options = {};
+    } else if (typeof value === 'function') {
       method = value;
       options = {};
     } else if (isPlainObject(value)) {
@@ -287,12 +254,15 @@ function commandGroup(
       fail(`${cmdWhere}: must be a function or { method, responds?, queued? }, got ${show(value)}`);
     }
     const spec = normalizeCommandSpec(worker, command, kind, options);
-    into[command] = { spec, method: method as SchemaCommandFunction };
+    into[command] = { spec, method: method as SchemaCommandFunction | null };
   }
 }
 
-/** Checks one worker's part of the seed schema; does not know which other workers exist. */
-export function validateWorkerSchema(worker: string, schema: unknown): NormalizedWorker {
+/**
+ * Checks one worker's part of the seed schema; does not know which other workers exist.
+ * `methodsOptional`: its commands may be `null` (implemented in another process).
+ */
+export function validateWorkerSchema(worker: string, schema: unknown, methodsOptional = false): NormalizedWorker {
   checkWorkerName(worker);
   const where = workerLabel(worker);
   if (!isPlainObject(schema)) fail(`${where}: schema must be an object, got ${show(schema)}`);
@@ -306,18 +276,27 @@ export function validateWorkerSchema(worker: string, schema: unknown): Normalize
     if (!isPlainObject(cmds)) fail(`${where}: '_commands' must be an object, got ${show(cmds)}`);
     checkKeys(cmds, COMMANDS_KEYS, `${where}: _commands`);
     const group = (key: string): unknown => (Object.prototype.hasOwnProperty.call(cmds, key) ? cmds[key] : undefined);
-    commandGroup(worker, 'balanced', '_balanced', group('_balanced'), commands);
-    commandGroup(worker, 'broadcast', '_broadcast', group('_broadcast'), commands);
+    commandGroup(worker, 'balanced', '_balanced', group('_balanced'), commands, methodsOptional);
+    commandGroup(worker, 'broadcast', '_broadcast', group('_broadcast'), commands, methodsOptional);
   }
   return { name: worker, allow, connect, commands };
 }
 
+/** Which workers' methods this process runs, and so which commands must be functions. */
+export interface MeshSchemaCheck {
+  /**
+   * This process's worker: its commands must be functions, the other workers' may be `null`.
+   * `null`: it runs none (the manager). Absent: every command must be a function.
+   */
+  runs?: string | null;
+}
+
 /** Checks the whole seed schema, including that every name in `_allow`/`_connect` is defined. */
-export function validateMeshSchema(schema: unknown): Map<string, NormalizedWorker> {
+export function validateMeshSchema(schema: unknown, check: MeshSchemaCheck = {}): Map<string, NormalizedWorker> {
   if (!isPlainObject(schema)) fail(`the schema must be a plain object of workers, got ${show(schema)}`);
   const workers = new Map<string, NormalizedWorker>();
   for (const [name, part] of ownEntries(schema)) {
-    workers.set(name, validateWorkerSchema(name, part));
+    workers.set(name, validateWorkerSchema(name, part, check.runs !== undefined && check.runs !== name));
   }
   const defined = [...workers.keys()];
   for (const worker of workers.values()) {

@@ -10,10 +10,9 @@ import { ModuleRef } from '@nestjs/core';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import type { MeshLogger } from '../core/logger.js';
 import { MeshNode, type MeshEventPayload } from '../core/mesh-node.js';
+import { createQueueBackend } from '../core/options/queue-backend.js';
 import type { QueueBackend } from '../core/queue/command-queue.js';
-import { createMemoryQueueBackend } from '../core/queue/memory-queue.js';
-import { createLazyRedisQueueBackend } from '../core/queue/lazy-redis-queue.js';
-import type { RedisConnectionOption } from '../core/queue/redis-queue.js';
+import { callSafely } from '../core/safe-callback.js';
 import { createNestMeshLogger } from './nest-mesh-logger.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
 import type { ResolvedWorkerOptions } from './socket-mesh.providers.js';
@@ -138,27 +137,7 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
       await queues.close();
       throw this.closedError();
     }
-    const node = new MeshNode({
-      worker: o.worker,
-      variant: o.instanceId,
-      manager: o.manager,
-      meshPort: o.meshPort,
-      bindHost: o.bindHost,
-      advertiseHost: o.advertiseHost,
-      allow: o.allow,
-      connect: o.connect,
-      commands: this.explorer.commands,
-      publicKey: o.publicKey,
-      privateKey: o.privateKey,
-      logger: this.meshLogger,
-      queues,
-      timeout: o.timeout,
-      maxFrameSize: o.maxFrameSize,
-      handshakeTimeout: o.handshakeTimeout,
-      maxInFlight: o.maxInFlight,
-      maxPending: o.maxPending,
-      drainTimeout: o.drainTimeout,
-    });
+    const node = new MeshNode({ ...o, commands: this.explorer.commands, logger: this.meshLogger, queues });
     this.current = node;
     this.subscribe(node);
     try {
@@ -178,12 +157,10 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
       if (listeners.length === 0) continue;
       node.on(event, (payload: MeshEventPayload) => {
         for (const listener of listeners) {
-          try {
-            const result = listener.handler({ ...payload });
-            if (result instanceof Promise) result.catch((err: unknown) => this.listenerFailed(listener.label, event, err));
-          } catch (err) {
-            this.listenerFailed(listener.label, event, err);
-          }
+          callSafely(
+            () => listener.handler({ ...payload }),
+            (err) => this.listenerFailed(listener.label, event, err),
+          );
         }
       });
     }
@@ -196,35 +173,20 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
   /**
    * `redis` given: BullMQ queues on it. Else, when the app configured `BullModule.forRoot()`
    * from @nestjs/bullmq (optional package, imported on demand), its default connection. Else
-   * memory queues. The node closes the backend.
+   * memory queues (the choice itself is the core's). The node closes the backend.
    */
   private async createQueues(): Promise<QueueBackend> {
     const { redis, queue } = this.options;
+    const logger = this.meshLogger;
     // Without a queued command nothing is ever queued: no Redis connection for nothing.
-    if (!this.explorer.commands.some((c) => c.queued)) return createMemoryQueueBackend({ logger: this.meshLogger });
-    if (redis !== undefined) {
-      return createLazyRedisQueueBackend({
-        redis: redis as RedisConnectionOption,
-        attempts: queue.attempts,
-        backoff: queue.backoff,
-        logger: this.meshLogger,
-      });
-    }
-    const shared = await this.bullSharedConfig();
-    const connection = shared?.connection;
-    if (typeof connection === 'object' && connection !== null) {
-      this.logger.log(`queued commands of '${this.options.worker}' use the BullModule.forRoot() Redis connection`);
-      // BullMQ takes a client or connection options; the core reuses a client, dials options itself.
-      const isClient = typeof (connection as { duplicate?: unknown }).duplicate === 'function';
-      return createLazyRedisQueueBackend({
-        ...(isClient ? { connection } : { redis: connection as RedisConnectionOption }),
-        prefix: typeof shared?.prefix === 'string' ? shared.prefix : undefined,
-        attempts: queue.attempts,
-        backoff: queue.backoff,
-        logger: this.meshLogger,
-      });
-    }
-    return createMemoryQueueBackend({ maxPending: queue.maxPending, logger: this.meshLogger });
+    if (!this.explorer.commands.some((c) => c.queued)) return createQueueBackend({ queue, logger });
+    if (redis !== undefined) return createQueueBackend({ redis, queue, logger });
+    const config = await this.bullSharedConfig();
+    const connection = config?.connection;
+    if (typeof connection !== 'object' || connection === null) return createQueueBackend({ queue, logger });
+    this.logger.log(`queued commands of '${this.options.worker}' use the BullModule.forRoot() Redis connection`);
+    const prefix = typeof config?.prefix === 'string' ? config.prefix : undefined;
+    return createQueueBackend({ shared: { connection, ...(prefix === undefined ? {} : { prefix }) }, queue, logger });
   }
 
   private async bullSharedConfig(): Promise<{ connection?: unknown; prefix?: unknown } | undefined> {

@@ -7,17 +7,7 @@ export function workerLabel(worker: string): string {
 
 export const MANAGER_LABEL = 'SocketMeshModule.forManager()';
 
-export function invalidOptionMessage(where: string, field: string, expected: string, got: string): string {
-  return `socket-mesh: ${where}: option '${field}' must be ${expected}, got ${got}`;
-}
-
-export function missingOptionMessage(where: string, field: string, expected: string): string {
-  return `socket-mesh: ${where}: option '${field}' is required (${expected})`;
-}
-
-export function unknownOptionMessage(where: string, field: string, suggestion: string | undefined): string {
-  return `socket-mesh: ${where}: unknown option '${field}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`;
-}
+// The option messages are the core's (lib/core/options/option-reader.ts), shared with the plain API.
 
 export function duplicateCommandMessage(worker: string, command: string, first: string, second: string): string {
   return `socket-mesh: worker '${worker}': command '${command}' is declared twice, by ${first} and by ${second}; rename one with the decorator's 'name' option`;
@@ -37,15 +27,4 @@ export function scopedProviderMessage(provider: string): string {
 
 export function asyncOptionsMessage(where: string): string {
   return `socket-mesh: ${where}: give exactly one of useFactory, useClass or useExisting`;
-}
-
-/** Describes a value for a message without coercing it (no `[object Object]`, no secrets). */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a string`;
-  if (typeof value === 'number') return `${value}`;
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return 'a function';
-  return `${typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`}`;
 }

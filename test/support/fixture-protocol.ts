@@ -37,6 +37,8 @@ export interface WorkerFixtureConfig {
   /** Declared retries of the balanced commands status and slow (as `@Balanced({ retries })` / `{ method, retries }`). */
   retries?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The event callbacks / @OnMeshEvent handlers are async and reject after reporting the event. */
+  failingCallbacks?: boolean;
 }
 
 export interface ManagerFixtureConfig {

@@ -1,8 +1,8 @@
 import type { CommandSpec } from '../command-spec.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
-import { suggestName } from '../schema.js';
-import { checkRetries, checkTimeout, variantFilter, type VariantFilter } from './call-options.js';
+import { didYouMean } from '../names.js';
+import { normalizeCallOptions, type VariantFilter } from './call-options.js';
 import type { GroupMember, PeerGroup } from './peer-group.js';
 import type { CallOptions } from './types.js';
 
@@ -47,7 +47,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
    * Balanced → its answer; broadcast+responds → every answer; queued → { queued: n };
    * plain broadcast → { delivered: n }.
    */
-  async call(worker: string, command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
+  async call(worker: string, command: string, payload?: unknown, callOptions?: CallOptions): Promise<unknown> {
     const self = this.options.worker;
     if (this.options.closing()) throw new MeshError(MeshErrorCode.CLOSED, `${self} is shutting down`, { worker, command });
     if (typeof worker !== 'string' || typeof command !== 'string') {
@@ -56,16 +56,15 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     if (!this.options.connect.has(worker)) {
       throw new MeshError(
         MeshErrorCode.ACCESS_DENIED,
-        `'${self}' may not call '${worker}': it is not in this worker's connect list${nearMiss(worker, this.options.connect)}`,
+        `'${self}' may not call '${worker}': it is not in this worker's connect list${didYouMean(worker, this.options.connect)}`,
         { worker, command },
       );
     }
     const payloadJson = encodePayload(payload, worker, command);
-    const filter = variantFilter(options);
+    const options = normalizeCallOptions(callOptions, worker, command);
+    const filter = options.filter;
     const started = Date.now();
     const provisional = options.timeout ?? this.options.timeout;
-    checkTimeout(provisional, worker, command);
-    checkRetries(options.retries, worker, command);
     // Usually an instance is up: take it without the wait loop's await and allocations.
     const known = this.directory.group(worker);
     const group =
@@ -79,7 +78,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     if (spec.kind === 'balanced') {
       return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
     }
-    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle === true);
+    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle);
   }
 
   /** The group of `worker` once it has a ready instance; waits while one is being dialed. */
@@ -198,11 +197,6 @@ export function aggregateBroadcast(outcomes: MeshOutcome[], spec: CommandSpec, s
 
 /** An instance whose link is at its maxPending limit is passed over while another has room. */
 const hasRoom = (link: RoutedLink): boolean => link.hasRoom;
-
-function nearMiss(name: string, known: Iterable<string>): string {
-  const hint = suggestName(name, known);
-  return hint ? ` (did you mean '${hint}'?)` : '';
-}
 
 function asMeshError(err: unknown, worker: string, command: string): MeshError {
   if (err instanceof MeshError) return err;

@@ -4,7 +4,7 @@ import type { MeshSchema } from '../../core/schema.js';
 /** Options of `SocketMeshModule.forManager(options)`. */
 export interface SocketMeshManagerOptions {
   /** Socket port workers connect to; undefined or 0 picks a free one, which `GET /socket-mesh/port` tells. */
-  port?: number;
+  port?: number | string;
   /** Bind address of the socket port (default all interfaces). */
   host?: string;
   /** Shared by every node of the mesh; a node with other keys cannot connect. */

@@ -1,35 +1,29 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
+import type { NodeTuningOptions, QueueOptions } from '../../core/options/node-options.js';
 
 /** Where the manager is: its socket port, or its Nest app's HTTP address (the port is then discovered). */
 export type SocketMeshManagerAddress =
   | {
       /** Host name or address of the manager. */
       host: string;
-      /** The manager's socket port. */
-      port: number;
+      /** The manager's socket port (a numeric string, from the environment, is accepted). */
+      port: number | string;
     }
   | {
       /** Base URL of the manager's Nest app (`http://host:httpPort`); the socket port is read from `GET /socket-mesh/port`. */
       url: string;
     };
 
-/** Queue settings for `@Broadcast({ queued: true })` commands. */
-export interface SocketMeshQueueOptions {
-  /** Memory queues: requests stored and unfinished per queue before callers get MESH_QUEUE_FULL (default 10 000). */
-  maxPending?: number;
-  /** Redis queues: runs of a request whose handler throws, the first included (default 3). */
-  attempts?: number;
-  /** Redis queues: ms before the first retry, doubling at each further one (default 1000). */
-  backoff?: number;
-}
+/** Queue settings for `@Broadcast({ queued: true })` commands: the core's, shared with the plain API. */
+export type SocketMeshQueueOptions = QueueOptions;
 
 /** Options of `SocketMeshModule.forWorker(name, options)`. */
-export interface SocketMeshWorkerOptions {
+export interface SocketMeshWorkerOptions extends NodeTuningOptions {
   /** The manager to register with. */
   manager: SocketMeshManagerAddress;
-  /** This instance's own port for peers; 0 or undefined picks a free one. */
-  meshPort?: number;
+  /** This instance's own port for peers; 0 or undefined picks a free one (a numeric string is accepted). */
+  meshPort?: number | string;
   /** Address the mesh server binds to (default all interfaces). */
   bindHost?: string;
   /** The address peers dial (a pod IP, say); default the address the manager sees. */
@@ -51,18 +45,6 @@ export interface SocketMeshWorkerOptions {
   redis?: string | RedisOptions;
   /** Queue settings for queued broadcasts. */
   queue?: SocketMeshQueueOptions;
-  /** Default call timeout, ms (default 10 000). */
-  timeout?: number;
-  /** Largest frame sent or accepted, bytes (default 1 MiB). */
-  maxFrameSize?: number;
-  /** Handshake must finish within this many ms (default 5000). */
-  handshakeTimeout?: number;
-  /** Requests one caller instance may have running here at once (default 4096). */
-  maxInFlight?: number;
-  /** Calls this worker may have waiting on one peer instance (default 10 000). */
-  maxPending?: number;
-  /** How long shutdown waits for requests still running, ms (default 5000). */
-  drainTimeout?: number;
 }
 
 /** Implemented by a class given to `forWorkerAsync({ useClass })` or `{ useExisting }`. */

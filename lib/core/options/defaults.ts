@@ -1,0 +1,31 @@
+/** Every default of both fronts (Nest module and plain API), the node and the manager, in one place. */
+export const DEFAULTS = Object.freeze({
+  /** Call timeout, ms, when neither the call nor the command sets one. */
+  timeout: 10_000,
+  /** Largest frame sent or accepted, bytes. */
+  maxFrameSize: 1024 * 1024,
+  /** The manager's discovery HTTP port (`GET /socket-mesh/port`), as the seed. */
+  discoveryPort: 8765,
+  /** The manager host of the plain API. */
+  managerHost: '127.0.0.1',
+  /** Handshake deadline for a connection dialing in, ms. */
+  handshakeTimeout: 5000,
+  /** Requests one caller instance may have running on a node at once. */
+  maxInFlight: 4096,
+  /** Calls a node may have waiting on one peer instance. */
+  maxPending: 10_000,
+  /** How long close() lets running requests finish, ms. */
+  drainTimeout: 5000,
+  /** A node's own mesh port: 0 picks a free one. */
+  meshPort: 0,
+  /** Registrations the manager accepts per second per remote address. */
+  registrationsPerSecond: 100,
+  queue: Object.freeze({
+    /** Memory queues: requests stored and unfinished per queue. */
+    maxPending: 10_000,
+    /** Redis queues: runs of a request whose handler throws, the first included. */
+    attempts: 3,
+    /** Redis queues: ms before the first retry, doubling at each further one. */
+    backoff: 1000,
+  }),
+});

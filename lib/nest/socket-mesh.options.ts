@@ -1,0 +1,85 @@
+import type { ManagerAddress } from '../core/manager-link.js';
+import type { ManagerOptions } from '../core/manager.js';
+import { describeValue } from '../core/names.js';
+import { readSharedManagerOptions, SHARED_MANAGER_KEYS } from '../core/options/manager-options.js';
+import { invalidOptions, OptionReader } from '../core/options/option-reader.js';
+import { readSharedNodeOptions, SHARED_NODE_KEYS, type ResolvedNodeOptions } from '../core/options/node-options.js';
+import { validateRights } from '../core/schema.js';
+import type { SocketMeshManagerOptions } from './interfaces/manager-options.interface.js';
+import type { SocketMeshWorkerOptions } from './interfaces/worker-options.interface.js';
+import { MANAGER_LABEL, workerLabel } from './socket-mesh.messages.js';
+
+/*
+ * The Nest front's option names, read through the core's shared options layer: the same
+ * engine, messages and defaults as the plain API's `new SocketNode(options)`.
+ */
+
+/** Worker options after validation, defaults applied: the core's one resolved shape. */
+export type ResolvedWorkerOptions = ResolvedNodeOptions;
+
+/** Manager options after validation, ready for the core `Manager` (discovery is served by the Nest app). */
+export type ResolvedManagerOptions = Omit<ManagerOptions, 'logger' | 'logLevel'>;
+
+const WORKER_KEYS = [
+  ...SHARED_NODE_KEYS,
+  'manager',
+  'bindHost',
+  'advertiseHost',
+  'instanceId',
+  'allow',
+  'connect',
+] as const satisfies readonly (keyof SocketMeshWorkerOptions)[];
+
+function managerAddress(parent: OptionReader): ManagerAddress {
+  const r = parent.nested('manager');
+  if (r === undefined) return parent.missing('manager', '{ host, port } or { url }');
+  if (r.has('url')) {
+    r.checkKeys(['url']);
+    const url = r.requiredString('url');
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') r.fail('url', 'an http(s) URL such as http://manager:3000');
+    return { url };
+  }
+  r.checkKeys(['host', 'port']);
+  const host = r.requiredString('host');
+  const port = r.port('port', 1);
+  if (port === undefined) return r.missing('port', 'the manager socket port, or give { url } instead');
+  return { host, port };
+}
+
+/** Checks a worker's options and applies the defaults; throws MESH_SCHEMA_INVALID naming the field. */
+export function resolveWorkerOptions(worker: string, options: unknown): ResolvedWorkerOptions {
+  if (typeof worker !== 'string' || worker.length === 0) {
+    throw invalidOptions(`socket-mesh: SocketMeshModule.forWorker(name): the worker name must be a non-empty string, got ${describeValue(worker)}`);
+  }
+  const r = OptionReader.of(workerLabel(worker), options);
+  r.checkKeys(WORKER_KEYS);
+  const rights = validateRights(worker, { allow: r.raw('allow'), connect: r.raw('connect') });
+  const resolved: ResolvedWorkerOptions = {
+    worker,
+    manager: managerAddress(r),
+    allow: rights.allow,
+    connect: rights.connect,
+    ...readSharedNodeOptions(r),
+  };
+  const variant = r.optionalString('instanceId');
+  if (variant !== undefined) resolved.variant = variant;
+  const bindHost = r.optionalString('bindHost');
+  if (bindHost !== undefined) resolved.bindHost = bindHost;
+  const advertiseHost = r.optionalString('advertiseHost');
+  if (advertiseHost !== undefined) resolved.advertiseHost = advertiseHost;
+  return resolved;
+}
+
+/** Checks a manager's options; throws MESH_SCHEMA_INVALID naming the field (the schema itself is checked by the core). */
+export function resolveManagerOptions(options: unknown): ResolvedManagerOptions {
+  const r = OptionReader.of(MANAGER_LABEL, options);
+  r.checkKeys(SHARED_MANAGER_KEYS satisfies readonly (keyof SocketMeshManagerOptions)[]);
+  // The Nest app serves GET /socket-mesh/port on its own HTTP server.
+  return { ...readSharedManagerOptions(r), discoveryPort: false };
+}
