@@ -34,7 +34,6 @@ export interface WorkerSchema {
 
 export type MeshSchema = Record<string, WorkerSchema>;
 
-
 /** One worker's part, normalised. */
 export interface NormalizedWorker {
   name: string;
