@@ -1,3 +1,4 @@
+import { decodeMetadata, type CallContext } from './call-metadata.js';
 import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -8,6 +9,8 @@ import type { CommandQueue } from './queue/command-queue.js';
 export interface ReplySink {
   /** Who is calling, for logs. */
   readonly label: string;
+  /** The calling instance, as its handshake proved it. */
+  readonly caller: CallContext['caller'];
   inFlight: number;
   send(json: string): void;
 }
@@ -57,7 +60,8 @@ export class Dispatcher {
   handle(sink: ReplySink, message: unknown[]): void {
     if (message[0] !== Msg.REQUEST) return;
     const id = message[1];
-    const name = message[2];
+    // The command slot is the name, or [name, metadata] when the caller sent metadata.
+    const [name, rawMetadata] = Array.isArray(message[2]) ? message[2] : [message[2]];
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || typeof name !== 'string') return;
     const command = lookupOwn(this.commands, name);
     if (!command) {
@@ -72,23 +76,26 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
+    const decoded = decodeMetadata(rawMetadata);
+    if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
+    const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
     const payload = message[3];
-    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload);
+    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload, context);
     if (command.queued) return this.enqueue(sink, id, command, payload);
     // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
     this.reply(sink, `[${Msg.RESULT},${id}]`);
     this.run(
       sink,
-      () => command.handler(payload),
+      () => command.handler(payload, context),
       () => undefined,
       (err) => this.options.logger.error(`broadcast '${name}' from ${sink.label} failed: ${describe(err)}`),
     );
   }
 
-  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown): void {
+  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, context: CallContext): void {
     this.run(
       sink,
-      () => command.handler(payload),
+      () => command.handler(payload, context),
       (value) => {
         let json: string | undefined;
         try {

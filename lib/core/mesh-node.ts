@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { encodeMetadata, type CallMetadata } from './call-metadata.js';
 import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js';
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
@@ -26,6 +27,8 @@ export interface CallOptions {
   settle?: boolean;
   /** Balanced: retry on MESH_PEER_DISCONNECTED / MESH_NO_PEER on another instance (idempotent commands only). */
   retries?: number;
+  /** Strings delivered to the handler's context (≤ 32 entries, keys ≤ 64 characters, ≤ 4 KiB in all). */
+  metadata?: CallMetadata;
 }
 
 /** A connected instance, as `peers()` lists it. */
@@ -215,6 +218,7 @@ export class MeshNode extends EventEmitter {
       );
     }
     const payloadJson = encodePayload(payload, worker, command);
+    const metadataJson = encodeMetadata(options.metadata, worker, command);
     const filter = variantFilter(options);
     const started = Date.now();
     const provisional = options.timeout ?? this.defaultTimeout;
@@ -233,9 +237,9 @@ export class MeshNode extends EventEmitter {
     const timeout = options.timeout ?? spec.timeout ?? this.defaultTimeout;
     const remaining = Math.max(1, timeout - (Date.now() - started));
     if (spec.kind === 'balanced') {
-      return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
+      return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout, metadataJson);
     }
-    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle === true);
+    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle === true, metadataJson);
   }
 
   /** Stops taking requests, lets running ones finish (up to drainTimeout), closes everything. */
@@ -423,11 +427,12 @@ export class MeshNode extends EventEmitter {
     timeout: number,
     retries: number,
     deadline: number,
+    metadataJson: string | undefined,
   ): Promise<unknown> {
     if (retries === 0) {
       const link = group.next(filter, hasRoom);
       if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
-      return link.request(command, payloadJson, timeout);
+      return link.request(command, payloadJson, timeout, metadataJson);
     }
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
@@ -437,7 +442,7 @@ export class MeshNode extends EventEmitter {
         throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
       }
       try {
-        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()));
+        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson);
       } catch (err) {
         const code = (err as MeshError).code;
         const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
@@ -461,9 +466,10 @@ export class MeshNode extends EventEmitter {
     timeout: number,
     spec: CommandSpec,
     settle: boolean,
+    metadataJson: string | undefined,
   ): Promise<unknown> {
     const links = group.ready(filter);
-    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout)));
+    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout, metadataJson)));
     const outcomes: MeshOutcome[] = settled.map((r, i) =>
       r.status === 'fulfilled'
         ? { worker: group.worker, variant: links[i].variant, status: 'fulfilled', value: r.value }

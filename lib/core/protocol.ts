@@ -7,7 +7,7 @@ import type { SerializedMeshError } from './errors.js';
  * `[msg, msg, ...]`, which lets a busy connection seal and send many messages at once.
  */
 export const Msg = {
-  /** [REQUEST, id, command, payload?] caller -> callee */
+  /** [REQUEST, id, command | [command, metadata], payload?] caller -> callee; no metadata means {} */
   REQUEST: 1,
   /** [RESULT, id, value?] callee -> caller; value omitted means `undefined` */
   RESULT: 2,
@@ -59,7 +59,7 @@ export interface Topology {
   denied: string[];
 }
 
-export type RequestMessage = [typeof Msg.REQUEST, number, string, unknown?];
+export type RequestMessage = [typeof Msg.REQUEST, number, string | [string, Record<string, string>], unknown?];
 export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
 export type ErrorMessage = [typeof Msg.ERROR, number, SerializedMeshError];
 
