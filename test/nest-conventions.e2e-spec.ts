@@ -44,6 +44,8 @@ import {
   MeshExceptionFilter,
   MeshPayload,
   SocketMeshModule,
+  command,
+  defineWorker,
   type MeshHandlerContext,
   type SocketMeshWorkerOptions,
 } from '../lib/index.js';
@@ -285,6 +287,12 @@ describe('Nest conventions on mesh handlers', () => {
 
     it('without any pipe nothing is validated (control)', async () => {
       await expect(nodeA.call('NodeU', 'unvalidated', invalid)).resolves.toEqual({ created: 'x' });
+    });
+
+    it('a defineWorker contract types and routes mesh.node(contract)', async () => {
+      const NodeB = defineWorker('NodeB', { nameOnly: command.balanced<{ name: string }, string>() });
+      const answer: string = await nodeA.node(NodeB).nameOnly({ name: 'by-contract' });
+      expect(answer).toBe('by-contract');
     });
 
     it('@MeshPayload("name") gives one property of the payload', async () => {
