@@ -11,3 +11,4 @@ export { MeshError, MeshErrorCode } from './core/errors.js';
 export type { MeshOutcome } from './core/errors.js';
 export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';
 export type { LogLevel, MeshLogger } from './core/logger.js';
+export type { CallContext, CallMetadata } from './core/call-metadata.js';

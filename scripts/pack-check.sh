@@ -176,6 +176,29 @@ JSON
 (cd "$NEST" && npm install "${NPM_FLAGS[@]}" && npm install "${NPM_FLAGS[@]}" "$TARBALL" && npx tsc -p tsconfig.json)
 ok "installed and compiled"
 
+# The README's Quick start, verbatim: each ```ts block starting with `// file: <path>` under
+# "## Quick start" becomes that file, compiled against the installed tarball.
+QS="$NEST/quickstart"
+mkdir -p "$QS"
+node -e '
+  const fs = require("fs"), path = require("path");
+  const [readme, dir] = process.argv.slice(1);
+  const section = fs.readFileSync(readme, "utf8").split(/^## Quick start.*$/m)[1].split(/^## /m)[0];
+  let n = 0;
+  for (const m of section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
+    const [first, ...rest] = m[1].split("\n");
+    const file = /^\/\/ file: (\S+)$/.exec(first)?.[1];
+    if (!file) continue;
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), rest.join("\n"));
+    n++;
+  }
+  if (n < 5) throw new Error("only " + n + " Quick start files found");
+' "$REPO/README.md" "$QS"
+echo '{ "extends": "../tsconfig.json", "compilerOptions": { "noEmit": true, "rootDir": "." }, "include": ["**/*.ts"] }' >"$QS/tsconfig.json"
+(cd "$NEST" && npx tsc -p quickstart/tsconfig.json) || fail "the README Quick start does not compile against the tarball"
+ok "README Quick start compiles verbatim against the tarball"
+
 MESH_PORT=$(free_port)
 start manager "$NEST" node dist/manager.js
 wait_log manager MANAGER_READY

@@ -584,6 +584,32 @@ describe('only declared commands', () => {
     expectAtMostOncePerConnection(mesh.logs.nodeB, mark, 0);
   });
 
+  it('metadata in the command slot: malformed or over its bounds is MESH_BAD_REQUEST, the handler does not run', async () => {
+    const { holder } = await admittedKeyHolder('mesh');
+    const bad: unknown[] = [
+      null,
+      'text',
+      ['a'],
+      { n: 1 },
+      { ['k'.repeat(65)]: 'v' },
+      Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])),
+      { '': 'v' },
+      // (the 4 KiB bound is over this mesh's 4 KiB maxFrameSize; nest-conventions checks it)
+    ];
+    const before = statusCalls();
+    for (let i = 0; i < bad.length; i++) {
+      const answer = await holder.request(4000 + i, ['status', bad[i]]).catch((err: Error) => {
+        throw new Error(`${i}: ${err.message.slice(-300)}`);
+      });
+      expect([i, answer[0], (answer[2] as SerializedMeshError).code]).toEqual([i, Msg.ERROR, MeshErrorCode.BAD_REQUEST]);
+    }
+    expect(statusCalls()).toBe(before);
+    // Well-formed metadata, '__proto__' as a plain key included, is accepted.
+    const metadata: unknown = JSON.parse('{"__proto__":"x","trace":"t"}');
+    expect(await holder.request(4100, ['status', metadata])).toEqual([Msg.RESULT, 4100, { status: 'ok' }]);
+    expect(holder.connected).toBe(true);
+  });
+
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'then', 'valueOf'])(
     "via the API: nodeA.call('NodeB', '%s') rejects MESH_UNKNOWN_COMMAND",
     async (name) => {

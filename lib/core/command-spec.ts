@@ -1,3 +1,5 @@
+import type { CallContext } from './call-metadata.js';
+
 /** How a command is dispatched; decided by the worker that declares it. */
 export type CommandKind = 'balanced' | 'broadcast';
 
@@ -20,8 +22,8 @@ export interface CommandSpec {
 /** command name -> spec. Built on a null prototype so names like `constructor` never hit Object.prototype. */
 export type CommandTable = Record<string, CommandSpec>;
 
-/** What runs a command locally: gets the payload itself, returns the value itself. */
-export type CommandHandler = (payload: unknown) => unknown;
+/** What runs a command locally: gets the payload itself, returns the value itself. Queued commands get no context. */
+export type CommandHandler = (payload: unknown, context?: CallContext) => unknown;
 
 /** A locally runnable command: its spec plus the function that answers it. */
 export interface LocalCommand extends CommandSpec {

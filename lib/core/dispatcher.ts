@@ -1,3 +1,4 @@
+import { decodeMetadata, type CallContext } from './call-metadata.js';
 import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -8,6 +9,8 @@ import type { CommandQueue } from './queue/command-queue.js';
 export interface ReplySink {
   /** Who is calling, for logs. */
   readonly label: string;
+  /** The calling instance, as its handshake proved it. */
+  readonly caller: CallContext['caller'];
   inFlight: number;
   send(json: string): void;
 }
@@ -57,7 +60,8 @@ export class Dispatcher {
   handle(sink: ReplySink, message: unknown[]): void {
     const request = readCalleeMessage(message);
     if (!request) return;
-    const [, id, name, payload] = request;
+    const [, id, head, payload] = request;
+    const [name, rawMetadata] = typeof head === 'string' ? [head, undefined] : head;
     const command = lookupOwn(this.commands, name);
     if (!command) {
       return this.fail(sink, id, { code: MeshErrorCode.UNKNOWN_COMMAND, message: `unknown command '${name}'` });
@@ -71,22 +75,25 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
-    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload);
+    const decoded = decodeMetadata(rawMetadata);
+    if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
+    const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
+    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload, context);
     if (command.queued) return this.enqueue(sink, id, command, payload);
     // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
     this.reply(sink, encode.result(id));
     this.run(
       sink,
-      () => command.handler(payload),
+      () => command.handler(payload, context),
       () => undefined,
       (err) => this.options.logger.error(`broadcast '${name}' from ${sink.label} failed: ${describe(err)}`),
     );
   }
 
-  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown): void {
+  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, context: CallContext): void {
     this.run(
       sink,
-      () => command.handler(payload),
+      () => command.handler(payload, context),
       (value) => {
         let json: string | undefined;
         try {

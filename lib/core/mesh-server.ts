@@ -28,6 +28,7 @@ class IncomingLink implements ReplySink {
   constructor(
     readonly label: string,
     readonly socket: Socket,
+    readonly caller: { worker: string; variant: string },
   ) {}
   send(json: string): void {
     this.channel.send(json);
@@ -116,7 +117,7 @@ export class MeshServer extends EventEmitter {
     const label = `${peer.worker}/${peer.variant}`;
     const allow = this.options.allow;
     const admitted = peer.role === 'caller' && (allow === 'anyNode' || allow.includes(peer.worker));
-    const link = new IncomingLink(label, socket);
+    const link = new IncomingLink(label, socket, { worker: peer.worker, variant: peer.variant });
     link.channel = new SecureChannel(
       socket,
       session,

@@ -97,7 +97,7 @@ export class PeerLink extends EventEmitter {
    * Sends one request; resolves with the peer's value. `payloadJson` is the already encoded
    * payload (undefined for none), so a broadcast encodes once for every instance.
    */
-  request(command: string, payloadJson: string | undefined, timeoutMs: number): Promise<unknown> {
+  request(command: string, payloadJson: string | undefined, timeoutMs: number, metadataJson?: string): Promise<unknown> {
     const channel = this.channel;
     if (this.state !== 'ready' || !channel) {
       return Promise.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
@@ -108,7 +108,7 @@ export class PeerLink extends EventEmitter {
       );
     }
     const id = this.nextId++;
-    const json = encode.request(id, command, payloadJson);
+    const json = encode.request(id, command, payloadJson, metadataJson);
     try {
       channel.send(json);
     } catch (err) {

@@ -76,7 +76,8 @@ export interface RegisteredInfo {
   host: string;
 }
 
-export type RequestMessage = [typeof Msg.REQUEST, number, string, unknown?];
+/** The command slot is the name, or [name, metadata] when the caller sent metadata. */
+export type RequestMessage = [typeof Msg.REQUEST, number, string | [string, unknown], unknown?];
 export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
 /** The error comes from the peer: its fields are checked where it is turned into a MeshError. */
 export type ErrorMessage = [typeof Msg.ERROR, number, unknown];
@@ -104,10 +105,10 @@ export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage
  * already encoded (`…Json`): a broadcast encodes its payload once for every instance.
  */
 export const encode = {
-  request(id: number, command: string, payloadJson?: string): string {
-    return payloadJson === undefined
-      ? `[${Msg.REQUEST},${id},${JSON.stringify(command)}]`
-      : `[${Msg.REQUEST},${id},${JSON.stringify(command)},${payloadJson}]`;
+  /** Without metadata the frame is exactly as before metadata existed (no metadata means {}). */
+  request(id: number, command: string, payloadJson?: string, metadataJson?: string): string {
+    const head = metadataJson === undefined ? JSON.stringify(command) : `[${JSON.stringify(command)},${metadataJson}]`;
+    return payloadJson === undefined ? `[${Msg.REQUEST},${id},${head}]` : `[${Msg.REQUEST},${id},${head},${payloadJson}]`;
   },
   /** `valueJson` undefined means the value `undefined`. */
   result(id: number, valueJson?: string): string {
@@ -153,7 +154,9 @@ const isId = (value: unknown): value is number => typeof value === 'number' && N
 
 /** A request, or undefined for anything else (another kind, a malformed id or command name). */
 export function readCalleeMessage(message: unknown[]): CalleeMessage | undefined {
-  if (message[0] !== Msg.REQUEST || !isId(message[1]) || typeof message[2] !== 'string') return undefined;
+  if (message[0] !== Msg.REQUEST || !isId(message[1])) return undefined;
+  const head = message[2];
+  if (typeof head !== 'string' && !(Array.isArray(head) && head.length === 2 && typeof head[0] === 'string')) return undefined;
   return message as RequestMessage;
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { CallOptions, PeerDescriptor } from '../core/mesh-node.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
+import type { MeshContractProxy, WorkerContract } from './worker-contract.js';
 
 /**
  * The caller's view of a worker's commands, from an interface or a class describing them:
@@ -44,11 +45,15 @@ export class MeshClient {
   }
 
   /**
-   * A proxy whose methods are `name`'s commands: `node<NodeBApi>('NodeB').status(p)` is
-   * `call('NodeB', 'status', p)`. It is not a thenable (`then` is undefined) and has no
+   * A proxy whose methods are a worker's commands: `node(NodeB).status(p)` with a contract from
+   * `defineWorker` (typed by the command kinds), or `node<NodeBApi>('NodeB').status(p)`; both
+   * are `call('NodeB', 'status', p)`. It is not a thenable (`then` is undefined) and has no
    * symbol-keyed members, so it can be awaited, logged or returned from async functions.
    */
-  node<T extends object = UntypedMeshNode>(name: string): MeshNodeProxy<T> {
+  node<W extends WorkerContract>(contract: W): MeshContractProxy<W>;
+  node<T extends object = UntypedMeshNode>(name: string): MeshNodeProxy<T>;
+  node(target: string | WorkerContract): unknown {
+    const name = typeof target === 'string' ? target : target.name;
     const methods = new Map<string, (payload?: unknown, options?: CallOptions) => Promise<unknown>>();
     return new Proxy(Object.create(null) as object, {
       get: (_target, key) => {
@@ -66,7 +71,7 @@ export class MeshClient {
       deleteProperty: () => false,
       ownKeys: () => [],
       getOwnPropertyDescriptor: () => undefined,
-    }) as MeshNodeProxy<T>;
+    });
   }
 
   /** The connected instances this worker can call, of one worker name or all: `{ worker, variant, host, port }[]`. */

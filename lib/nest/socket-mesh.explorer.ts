@@ -1,11 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory } from '@nestjs/core';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModulesContainer, type ParamsFactory } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/internal';
 import { firstValueFrom, isObservable } from 'rxjs';
 import type { CommandHandler, CommandKind, LocalCommand } from '../core/command-spec.js';
 import type { MeshEventPayload } from '../core/mesh-node.js';
 import { normalizeCommandSpec } from '../core/schema.js';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
+import { MeshParamType } from './decorators/mesh-params.decorator.js';
+import type { MeshHandlerContext } from './mesh-handler-context.js';
+import { MeshHandlerFilters } from './mesh-handler-errors.js';
 import {
   BALANCED_METADATA,
   BROADCAST_METADATA,
@@ -24,18 +27,6 @@ import {
   unknownEventMessage,
 } from './socket-mesh.messages.js';
 
-/**
- * What guards, interceptors and filters find as the second argument of a mesh handler
- * (`context.switchToRpc().getContext()`); the first is the payload (`getData()`).
- */
-export interface MeshHandlerContext {
-  /** This worker's name. */
-  worker: string;
-  /** The command being run. */
-  command: string;
-  kind: CommandKind;
-}
-
 /** A provider method listening to a mesh event. */
 export interface MeshEventListener {
   event: MeshEventName;
@@ -46,11 +37,16 @@ export interface MeshEventListener {
 
 /** Argument 0 of a mesh handler is the payload, argument 1 the MeshHandlerContext. */
 const MESH_PARAMS_FACTORY: ParamsFactory = {
-  exchangeKeyForValue: (type: number, _data: unknown, args: unknown[]) => args?.[type],
+  exchangeKeyForValue: (type: number, data: unknown, args: unknown[]) => {
+    if (type === MeshParamType.CONTEXT) return args?.[1];
+    const payload = args?.[0];
+    return typeof data === 'string' && typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[data] : payload;
+  },
 };
 
-/** Parameter metadata making argument 0 the payload, so pipes apply to it. */
-const PAYLOAD_PARAM = { '0:0': { index: 0, data: undefined, pipes: [] } };
+/** Queued commands run from the queue, which keeps only the payload. */
+const QUEUED_CALLER = Object.freeze({ worker: '', variant: '' });
+const NO_METADATA = Object.freeze({});
 
 type Methods = Record<string, (...args: unknown[]) => unknown>;
 
@@ -66,6 +62,7 @@ export class SocketMeshExplorer implements OnModuleInit {
   private commandList: LocalCommand[] = [];
   private listenerList: MeshEventListener[] = [];
   private settle!: { resolve(): void; reject(err: unknown): void };
+  private readonly filters: MeshHandlerFilters;
   /** Resolves once the command table is built (rejects when it could not be). */
   readonly explored: Promise<void>;
 
@@ -74,7 +71,9 @@ export class SocketMeshExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly contextCreator: ExternalContextCreator,
+    modules: ModulesContainer,
   ) {
+    this.filters = new MeshHandlerFilters(modules);
     this.explored = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -122,7 +121,7 @@ export class SocketMeshExplorer implements OnModuleInit {
         const method = prototype[name];
         const label = `${className}.${name}`;
         this.collectListeners(instance, method, label, listeners);
-        const command = this.commandOf(instance, prototype, name, label);
+        const command = this.commandOf(instance, prototype, name, label, String(wrapper.host?.token ?? ''));
         if (!command) continue;
         const first = owners.get(command.name);
         if (first !== undefined) {
@@ -158,7 +157,7 @@ export class SocketMeshExplorer implements OnModuleInit {
     }
   }
 
-  private commandOf(instance: object, prototype: Methods, methodName: string, label: string): LocalCommand | undefined {
+  private commandOf(instance: object, prototype: Methods, methodName: string, label: string, moduleKey: string): LocalCommand | undefined {
     const method = prototype[methodName];
     const balanced: unknown = Reflect.getOwnMetadata(BALANCED_METADATA, method);
     const broadcast: unknown = Reflect.getOwnMetadata(BROADCAST_METADATA, method);
@@ -172,9 +171,17 @@ export class SocketMeshExplorer implements OnModuleInit {
     const name = typeof rename === 'string' && rename.length > 0 ? rename : methodName;
     // Names the worker and the command; refuses responds + queued, bad timeouts, unknown keys.
     const spec = normalizeCommandSpec(this.worker, name, kind, options as Parameters<typeof normalizeCommandSpec>[3]);
-    const context: MeshHandlerContext = { worker: this.worker, command: name, kind };
-    const run = this.createContextualHandler(instance, method, methodName);
-    const handler: CommandHandler = (payload) => run(payload, context);
+    const run = this.createContextualHandler(instance, method, methodName, moduleKey);
+    const handler: CommandHandler = (payload, call) => {
+      const context: MeshHandlerContext = {
+        worker: this.worker,
+        command: name,
+        kind,
+        caller: call?.caller ?? QUEUED_CALLER,
+        metadata: call?.metadata ?? NO_METADATA,
+      };
+      return run(payload, context);
+    };
     return { name, ...spec, handler };
   }
 
@@ -182,22 +189,28 @@ export class SocketMeshExplorer implements OnModuleInit {
     instance: object,
     method: (...args: unknown[]) => unknown,
     methodName: string,
+    moduleKey: string,
   ): (payload: unknown, context: MeshHandlerContext) => Promise<unknown> {
     const host = instance.constructor;
-    if (!Reflect.hasMetadata(MESH_ARGS_METADATA, host, methodName)) {
-      Reflect.defineMetadata(MESH_ARGS_METADATA, PAYLOAD_PARAM, host, methodName);
+    // An undecorated first parameter is the payload, typed 'body' for pipes like ValidationPipe.
+    const params: Record<string, { index: number }> = Reflect.getMetadata(MESH_ARGS_METADATA, host, methodName) ?? {};
+    if (!Object.values(params).some((param) => param.index === 0)) {
+      const payload = { index: 0, data: undefined, pipes: [] };
+      Reflect.defineMetadata(MESH_ARGS_METADATA, { ...params, [`${MeshParamType.PAYLOAD}:0`]: payload }, host, methodName);
     }
-    return this.contextCreator.create(
+    const callback = firstValueOf(method);
+    const run = this.contextCreator.create(
       instance,
-      firstValueOf(method),
+      callback,
       methodName,
       MESH_ARGS_METADATA,
       MESH_PARAMS_FACTORY,
       undefined,
       undefined,
-      { guards: true, interceptors: true, filters: true },
+      { guards: true, interceptors: true, filters: false },
       MESH_CONTEXT_TYPE,
     );
+    return this.filters.wrap(instance, callback, moduleKey, run as (...args: unknown[]) => Promise<unknown>);
   }
 }
 

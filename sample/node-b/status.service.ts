@@ -1,11 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, UseGuards } from '@nestjs/common';
 import { Balanced, Broadcast } from '../../lib/index.js';
+import { CallersGuard } from './callers.guard.js';
 import type { CollectAnswer, StatusAnswer } from './node-b.api.js';
 
 /** This instance's variant id, so answers show which NodeB produced them. */
 export const VARIANT = Symbol('VARIANT');
 
 @Injectable()
+@UseGuards(CallersGuard)
 export class StatusService {
   private readonly logger = new Logger(StatusService.name);
 

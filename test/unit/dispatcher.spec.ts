@@ -9,6 +9,7 @@ import { waitFor } from '../support/wait-for.js';
 
 class Sink implements ReplySink {
   readonly label = 'NodeA/a1';
+  readonly caller = { worker: 'NodeA', variant: 'a1' };
   inFlight = 0;
   readonly sent: unknown[][] = [];
   send(json: string): void {
@@ -20,7 +21,7 @@ class Sink implements ReplySink {
   }
 }
 
-const command = (name: string, handler: (p: unknown) => unknown, spec: Partial<LocalCommand> = {}): LocalCommand => ({
+const command = (name: string, handler: (p: unknown, context?: unknown) => unknown, spec: Partial<LocalCommand> = {}): LocalCommand => ({
   name,
   kind: 'balanced',
   responds: false,
@@ -49,6 +50,21 @@ describe('Dispatcher', () => {
     dispatcher.handle(sink, request(1, 'double', 21));
     expect(sink.answers()).toEqual([[Msg.RESULT, 1, 42]]);
     expect(dispatcher.inFlight).toBe(0);
+  });
+
+  it('hands the handler the proven caller and the request metadata; refuses malformed metadata', () => {
+    const seen: unknown[] = [];
+    const { dispatcher, sink } = setup([command('ctx', (_p, context) => (seen.push(context), 'ok'))]);
+    dispatcher.handle(sink, JSON.parse(encode.request(1, 'ctx', '{}', JSON.stringify({ tenant: 't1' }))) as unknown[]);
+    dispatcher.handle(sink, request(2, 'ctx', {}));
+    dispatcher.handle(sink, JSON.parse(encode.request(3, 'ctx', '{}', JSON.stringify({ tenant: 7 }))) as unknown[]);
+    expect(seen).toEqual([
+      { caller: { worker: 'NodeA', variant: 'a1' }, metadata: { tenant: 't1' } },
+      { caller: { worker: 'NodeA', variant: 'a1' }, metadata: {} },
+    ]);
+    const third = sink.answers()[2] as unknown[];
+    expect(third[0]).toBe(Msg.ERROR);
+    expect((third[2] as { code: string }).code).toBe(MeshErrorCode.BAD_REQUEST);
   });
 
   it('counts an async handler in flight until it settles, then resolves idle()', async () => {

@@ -8,7 +8,7 @@ import type { CallOptions } from './types.js';
 
 /** What the router needs of a link (a PeerLink in the mesh). */
 export interface RoutedLink extends GroupMember {
-  request(command: string, payloadJson: string | undefined, timeoutMs: number): Promise<unknown>;
+  request(command: string, payloadJson: string | undefined, timeoutMs: number, metadataJson?: string): Promise<unknown>;
 }
 
 /** What the router needs of the peer directory. */
@@ -76,9 +76,9 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     const timeout = options.timeout ?? spec.timeout ?? this.options.timeout;
     const remaining = Math.max(1, timeout - (Date.now() - started));
     if (spec.kind === 'balanced') {
-      return this.callBalanced(group, command, payloadJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
+      return this.callBalanced(group, command, payloadJson, options.metadataJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
     }
-    return this.callBroadcast(group, command, payloadJson, filter, remaining, spec, options.settle);
+    return this.callBroadcast(group, command, payloadJson, options.metadataJson, filter, remaining, spec, options.settle);
   }
 
   /** The group of `worker` once it has a ready instance; waits while one is being dialed. */
@@ -119,6 +119,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
+    metadataJson: string | undefined,
     filter: VariantFilter,
     timeout: number,
     retries: number,
@@ -127,7 +128,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     if (retries === 0) {
       const link = group.next(filter, hasRoom);
       if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
-      return link.request(command, payloadJson, timeout);
+      return link.request(command, payloadJson, timeout, metadataJson);
     }
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
@@ -137,7 +138,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
         throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
       }
       try {
-        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()));
+        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson);
       } catch (err) {
         const code = (err as MeshError).code;
         const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
@@ -157,13 +158,14 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
+    metadataJson: string | undefined,
     filter: VariantFilter,
     timeout: number,
     spec: CommandSpec,
     settle: boolean,
   ): Promise<unknown> {
     const links = group.ready(filter);
-    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout)));
+    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout, metadataJson)));
     const outcomes: MeshOutcome[] = settled.map((r, i) =>
       r.status === 'fulfilled'
         ? { worker: group.worker, variant: links[i]!.variant, status: 'fulfilled', value: r.value }

@@ -1,4 +1,5 @@
 import { MeshError, MeshErrorCode } from '../errors.js';
+import { encodeMetadata, type CallMetadata } from '../call-metadata.js';
 import { describeValue } from '../names.js';
 
 /** A peer as `peers()` lists it; only its `variant` is read. */
@@ -24,6 +25,8 @@ export interface CallOptions {
   settle?: boolean;
   /** Balanced: retry on MESH_PEER_DISCONNECTED / MESH_NO_PEER on another instance (idempotent commands only). */
   retries?: number;
+  /** Strings delivered to the handler's context (≤ 32 entries, keys ≤ 64 characters, ≤ 4 KiB in all). */
+  metadata?: CallMetadata;
 }
 
 export type VariantFilter = ((variant: string) => boolean) | undefined;
@@ -35,6 +38,8 @@ export interface NormalizedCallOptions {
   /** From only/exclude; undefined: every instance. */
   filter: VariantFilter;
   settle: boolean;
+  /** The metadata as JSON for the request; undefined when there is none. */
+  metadataJson?: string;
 }
 
 /** Checks one call's options; anything malformed is MESH_BAD_REQUEST naming the option. */
@@ -55,6 +60,8 @@ export function normalizeCallOptions(options: unknown, worker: string, command: 
     filter: only || exclude ? (variant) => (!only || only.has(variant)) && (!exclude || !exclude.has(variant)) : undefined,
     settle: settle === true,
   };
+  const metadataJson = encodeMetadata(o.metadata, worker, command);
+  if (metadataJson !== undefined) normalized.metadataJson = metadataJson;
   if (timeout !== undefined) normalized.timeout = timeout as number;
   if (retries !== undefined) normalized.retries = retries as number;
   return normalized;
