@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js';
-import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
+import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -58,7 +58,8 @@ export interface MeshNodeOptions {
   connect: readonly string[];
   commands: readonly LocalCommand[];
   publicKey: string;
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   logger: MeshLogger;
   /** Where queued broadcasts are stored; default in memory. Closed by the node. */
   queues?: QueueBackend;

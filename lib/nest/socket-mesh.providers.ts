@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { checkPrivateKeyOption, type PrivateKeyOption } from '../core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import type { ManagerAddress } from '../core/manager-link.js';
 import type { ManagerOptions } from '../core/manager.js';
@@ -44,7 +45,7 @@ export interface ResolvedWorkerOptions {
   allow: string[] | 'anyNode';
   connect: string[];
   publicKey: string;
-  privateKey: string;
+  privateKey: PrivateKeyOption;
   redis?: SocketMeshWorkerOptions['redis'];
   queue: SocketMeshQueueOptions;
   timeout: number;
@@ -224,7 +225,7 @@ export function resolveWorkerOptions(worker: string, options: unknown): Resolved
     allow: rights.allow,
     connect: rights.connect,
     publicKey: r.requiredString('publicKey'),
-    privateKey: r.requiredString('privateKey'),
+    privateKey: checkPrivateKeyOption(r.raw('privateKey'), `socket-mesh: ${where}`),
     queue: queueOptions(where, r.raw('queue')),
     timeout: r.positive('timeout') ?? DEFAULT_CALL_TIMEOUT,
   };
@@ -252,7 +253,7 @@ export function resolveManagerOptions(options: unknown): ResolvedManagerOptions 
   r.checkKeys(MANAGER_KEYS);
   const resolved: ResolvedManagerOptions = {
     publicKey: r.requiredString('publicKey'),
-    privateKey: r.requiredString('privateKey'),
+    privateKey: checkPrivateKeyOption(r.raw('privateKey'), `socket-mesh: ${MANAGER_LABEL}`),
     // The Nest app serves GET /socket-mesh/port on its own HTTP server.
     discoveryPort: false,
   };

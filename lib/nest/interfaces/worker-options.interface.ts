@@ -1,5 +1,6 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
+import type { PrivateKeyOption } from '../../core/crypto/mesh-keys.js';
 
 /** Where the manager is: its socket port, or its Nest app's HTTP address (the port is then discovered). */
 export type SocketMeshManagerAddress =
@@ -42,8 +43,8 @@ export interface SocketMeshWorkerOptions {
   connect?: readonly string[];
   /** Shared by every node of the mesh; a node with other keys cannot connect. */
   publicKey: string;
-  /** Shared by every node of the mesh; a node with other keys cannot connect. */
-  privateKey: string;
+  /** Shared by every node of the mesh, at least 32 characters; a list (current first) during a key rotation. */
+  privateKey: PrivateKeyOption;
   /**
    * Keep queued broadcasts in Redis (BullMQ): a `redis://` URL or ioredis options. Absent: the
    * `BullModule.forRoot()` connection when the app configures `@nestjs/bullmq`, else memory.
