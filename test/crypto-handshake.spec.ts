@@ -297,6 +297,13 @@ describe('handshake: malformed hellos', () => {
       [`with a numeric ${field}`, { ...validHello(), [field]: 7 }],
       [`with a too long ${field}`, { ...validHello(), [field]: 'x'.repeat(257) }],
     ]),
+    ['with a worker name of 129 characters', { ...validHello(), worker: 'x'.repeat(129) }],
+    ['with a line break in the worker name (log injection)', { ...validHello(), worker: 'NodeA\n[socket-mesh] INFO forged line' }],
+    ['with a space in the variant', { ...validHello(), variant: 'a 1' }],
+    ['with a slash in the variant', { ...validHello(), variant: '../etc' }],
+    ['with markup in the worker name', { ...validHello(), worker: '<script>' }],
+    ['with a non-ASCII worker name', { ...validHello(), worker: 'NødeA' }],
+    ['with an ANSI escape in the variant', { ...validHello(), variant: '\u001b[31mred' }],
     ['with an unknown role', { ...validHello(), role: 'admin' }],
     ['with role __proto__', { ...validHello(), role: '__proto__' }],
   ];
@@ -314,7 +321,8 @@ describe('handshake: malformed hellos', () => {
     const parsed = parseHello(hello, false);
     expect(parsed).not.toHaveProperty('extra');
     expect(parsed).toMatchObject({ v: 2, role: 'worker', worker: 'NodeA', variant: 'a-1' });
-    expect(parseHello({ ...validHello(), worker: 'x'.repeat(256) }, false).worker).toHaveLength(256);
+    expect(parseHello({ ...validHello(), worker: 'x'.repeat(128) }, false).worker).toHaveLength(128);
+    expect(parseHello({ ...validHello(), variant: 'pod-7.ns_a:2001-db8' }, false).variant).toBe('pod-7.ns_a:2001-db8');
   });
 
   it.each([

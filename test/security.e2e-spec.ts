@@ -298,6 +298,25 @@ describe('wrong keys', () => {
     expectAtMostOncePerConnection(logOf(target), mark, 1);
   });
 
+  it.each(TARGETS)('%s: a hello whose name carries a forged log line is refused, and no line is forged', async (target) => {
+    await offTestStack();
+    const mark = logOf(target).mark();
+    for (const [field, value] of [
+      ['worker', 'NodeA\n[socket-mesh] INFO [Manager] NodeB/forged registered'],
+      ['variant', 'v1\r\u001b[2K[socket-mesh] INFO forged'],
+      ['variant', 'x'.repeat(129)],
+    ] as const) {
+      const hello = { ...new HandshakeInitiator(mesh.keys, identityFor(target)).hello, [field]: value };
+      const socket = hostileSocket(urlOf(target), { hello });
+      const end = await socketIoEnd(socket, DROP_DEADLINE);
+      expect(end.denials.map((d) => d.code)).toEqual([MeshErrorCode.AUTH_FAILED]);
+      expect(end.denials[0].message).toContain(`field '${field}' is not a name`);
+    }
+    const logged = logOf(target).lines.slice(mark).map((l) => l.message);
+    expect(logged.join('\n')).not.toContain('forged');
+    expect(logged.every((m) => !/[\r\n\u001b]/.test(m))).toBe(true);
+  });
+
   const garbageProofs: [string, (serverHello: Record<string, unknown>) => unknown][] = [
     ['random 32-byte mac', () => ({ mac: randomBytes(32).toString('base64') })],
     ['empty mac', () => ({ mac: '' })],

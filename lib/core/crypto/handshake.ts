@@ -10,6 +10,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { MeshError, MeshErrorCode } from '../errors.js';
+import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
 import type { MeshKey, MeshKeys } from './mesh-keys.js';
 
 /**
@@ -80,6 +81,10 @@ export function parseHello(input: unknown, expectMac: boolean): HelloMessage & {
     if (typeof value !== 'string' || value.length === 0 || value.length > MAX_FIELD) {
       throw authFailed(`handshake: field '${field}' missing or invalid`);
     }
+  }
+  // Names reach the other side's registry and logs: only the mesh charset passes.
+  for (const field of ['worker', 'variant'] as const) {
+    if (!isMeshName(h[field])) throw authFailed(`handshake: field '${field}' is not a name (${MESH_NAME_RULE})`);
   }
   if (!['worker', 'manager', 'caller', 'callee'].includes(h.role as string)) throw authFailed('handshake: unknown role');
   if (expectMac && (typeof h.mac !== 'string' || h.mac.length > MAX_FIELD)) throw authFailed('handshake: mac missing');
