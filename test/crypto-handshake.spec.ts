@@ -14,7 +14,9 @@ import {
 import { deriveMeshKeys, type MeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
 
-const KEYS = deriveMeshKeys('mesh-public', 'mesh-secret');
+const SECRET = 'mesh-secret-0123456789-abcdefghijklmnop';
+const OTHER_SECRET = 'other-secret-0123456789-abcdefghijklmn';
+const KEYS = deriveMeshKeys('mesh-public', SECRET);
 const CLIENT: HandshakeIdentity = { role: 'caller', worker: 'NodeA', variant: 'a-1' };
 const SERVER: HandshakeIdentity = { role: 'callee', worker: 'NodeB', variant: 'b-1' };
 
@@ -46,7 +48,7 @@ function otherEph(): string {
 }
 
 function validHello(): Record<string, unknown> {
-  return { v: 1, role: 'worker', worker: 'NodeA', variant: 'a-1', nonce: randomBytes(32).toString('base64'), eph: otherEph() };
+  return { v: 2, role: 'worker', worker: 'NodeA', variant: 'a-1', nonce: randomBytes(32).toString('base64'), eph: otherEph(), keys: [KEYS.keyId] };
 }
 
 describe('handshake: successful run', () => {
@@ -62,7 +64,7 @@ describe('handshake: successful run', () => {
   it('reports the identities each side claimed', () => {
     const { responder, clientSide } = fullRun();
     expect(clientSide.peer).toEqual(SERVER);
-    expect(responder.client).toMatchObject({ v: 1, ...CLIENT });
+    expect(responder.client).toMatchObject({ v: 2, ...CLIENT, keys: [KEYS.keyId] });
   });
 
   it('the session keys actually carry frames both ways', () => {
@@ -87,7 +89,7 @@ describe('handshake: successful run', () => {
   it('puts no key material in the hello messages', () => {
     const { initiator, responder } = fullRun();
     const wire = JSON.stringify([initiator.hello, responder.hello]);
-    expect(wire).not.toContain('mesh-secret');
+    expect(wire).not.toContain(SECRET);
     expect(wire).not.toContain(KEYS.authKey.toString('base64'));
     expect(wire).not.toContain(KEYS.authKey.toString('hex'));
   });
@@ -96,22 +98,35 @@ describe('handshake: successful run', () => {
 describe('handshake: wrong keys', () => {
   it('the client rejects the server proof when the server has another privateKey', () => {
     const initiator = new HandshakeInitiator(KEYS, CLIENT);
-    const responder = new HandshakeResponder(deriveMeshKeys('mesh-public', 'other-secret'), SERVER, initiator.hello);
+    const other = deriveMeshKeys('mesh-public', OTHER_SECRET);
+    // A hostile server that claims to have picked the client's key, but proves with its own.
+    const responder = new HandshakeResponder(other, SERVER, { ...initiator.hello, keys: [other.keyId] });
+    expectAuthFailed(() => initiator.onServerHello({ ...responder.hello, keys: [KEYS.keyId] }), /could not prove/);
     expectAuthFailed(() => initiator.onServerHello(responder.hello), /could not prove/);
+  });
+
+  it('the server refuses at once a client that offers no key it holds, naming key ids only', () => {
+    const initiator = new HandshakeInitiator(deriveMeshKeys('mesh-public', OTHER_SECRET), CLIENT);
+    const err = expectAuthFailed(() => new HandshakeResponder(KEYS, SERVER, initiator.hello), /no key in common/);
+    expect(err.message).toContain(KEYS.keyId);
+    expect(err.message).not.toContain(SECRET);
   });
 
   it('the client rejects the server proof when the server has another publicKey', () => {
     const initiator = new HandshakeInitiator(KEYS, CLIENT);
-    const responder = new HandshakeResponder(deriveMeshKeys('other-public', 'mesh-secret'), SERVER, initiator.hello);
-    expectAuthFailed(() => initiator.onServerHello(responder.hello));
+    const other = deriveMeshKeys('other-public', SECRET);
+    const responder = new HandshakeResponder(other, SERVER, { ...initiator.hello, keys: [other.keyId] });
+    expectAuthFailed(() => initiator.onServerHello({ ...responder.hello, keys: [KEYS.keyId] }));
   });
 
   it('the server rejects the client proof when the client has other keys', () => {
-    const wrong = deriveMeshKeys('mesh-public', 'other-secret');
+    const wrong = deriveMeshKeys('mesh-public', OTHER_SECRET);
     const initiator = new HandshakeInitiator(wrong, CLIENT);
-    const responder = new HandshakeResponder(KEYS, SERVER, initiator.hello);
+    // It claims the server's key id without holding the key.
+    const hello = { ...initiator.hello, keys: [KEYS.keyId] };
+    const responder = new HandshakeResponder(KEYS, SERVER, hello);
     // A hostile client skips verifying the server and answers with a proof under its own keys.
-    const th = transcriptHash(initiator.hello, responder.hello);
+    const th = transcriptHash(hello, responder.hello);
     const mac = proofMac(wrong, 'client', th).toString('base64');
     expectAuthFailed(() => responder.onProof({ mac }), /'NodeA' could not prove/);
   });
@@ -145,6 +160,7 @@ describe('handshake: transcript binding', () => {
     ['role', (h) => void (h.role = 'manager')],
     ['nonce', (h) => void (h.nonce = randomBytes(32).toString('base64'))],
     ['eph', (h) => void (h.eph = otherEph())],
+    ['keys', (h) => void (h.keys = [KEYS.keyId.replace(/^./, (c) => (c === '0' ? '1' : '0'))])],
   ];
 
   it.each(tamper)('the client rejects a server hello whose %s was changed in transit', (_field, change) => {
@@ -169,16 +185,23 @@ describe('handshake: transcript binding', () => {
     expectAuthFailed(() => initiator.onServerHello(responder.hello));
   });
 
+  it('the server proof does not verify when the offered key list was cut down in transit (no silent downgrade)', () => {
+    const rotating = deriveMeshKeys('mesh-public', [SECRET, OTHER_SECRET]);
+    const initiator = new HandshakeInitiator(rotating, CLIENT);
+    const responder = new HandshakeResponder(rotating, SERVER, { ...initiator.hello, keys: [rotating.ring[1]!.keyId] });
+    expectAuthFailed(() => initiator.onServerHello(responder.hello), /could not prove/);
+  });
+
   it('transcriptHash is unambiguous about field boundaries', () => {
-    const base = { v: 1 as const, role: 'worker' as const, nonce: 'n', eph: 'e' };
+    const base = { v: 2 as const, role: 'worker' as const, nonce: 'n', eph: 'e', keys: ['abcdef012345'] };
     const a = transcriptHash({ ...base, worker: 'ab', variant: 'c' }, { ...base, worker: 'x', variant: 'y' });
     const b = transcriptHash({ ...base, worker: 'a', variant: 'bc' }, { ...base, worker: 'x', variant: 'y' });
     expect(a.equals(b)).toBe(false);
   });
 
   it('transcriptHash depends on which hello is the client and which the server', () => {
-    const c = { v: 1 as const, ...CLIENT, nonce: 'n1', eph: 'e1' };
-    const s = { v: 1 as const, ...SERVER, nonce: 'n2', eph: 'e2' };
+    const c = { v: 2 as const, ...CLIENT, nonce: 'n1', eph: 'e1', keys: ['abcdef012345'] };
+    const s = { v: 2 as const, ...SERVER, nonce: 'n2', eph: 'e2', keys: ['abcdef012345'] };
     expect(transcriptHash(c, s).equals(transcriptHash(s, c))).toBe(false);
   });
 
@@ -197,8 +220,37 @@ describe('handshake: transcript binding', () => {
     expect(c.sendKey.equals(c.receiveKey)).toBe(false);
     const other = deriveSessionKeys(KEYS, shared, randomBytes(32), 'client');
     expect(other.sendKey.equals(c.sendKey)).toBe(false);
-    const otherKeys = deriveSessionKeys(deriveMeshKeys('mesh-public', 'x'), shared, th, 'client');
+    const otherKeys = deriveSessionKeys(deriveMeshKeys('mesh-public', OTHER_SECRET), shared, th, 'client');
     expect(otherKeys.sendKey.equals(c.sendKey)).toBe(false);
+  });
+});
+
+describe('handshake: key rotation', () => {
+  const OLD = deriveMeshKeys('mesh-public', OTHER_SECRET);
+  const NEW = KEYS;
+  const BOTH = deriveMeshKeys('mesh-public', [SECRET, OTHER_SECRET]);
+
+  it.each([
+    ['[new, old] dials [old]', BOTH, OLD, OLD.keyId],
+    ['[old] dials [new, old]', OLD, BOTH, OLD.keyId],
+    ['[new, old] dials [new]', BOTH, NEW, NEW.keyId],
+    ['[new] dials [new, old]', NEW, BOTH, NEW.keyId],
+    ['[new, old] dials [new, old]: the current key wins', BOTH, BOTH, NEW.keyId],
+    ['[old, new] dials [new, old]: the accepting side\'s order wins', deriveMeshKeys('mesh-public', [OTHER_SECRET, SECRET]), BOTH, NEW.keyId],
+  ])('%s: one round trip, both sides on the common key', (_label, client, server, used) => {
+    const { responder, clientSide, serverSession } = fullRun(client, server);
+    expect(responder.keyId).toBe(used);
+    expect(clientSide.keyId).toBe(used);
+    expect(clientSide.session.sendKey.equals(serverSession.receiveKey)).toBe(true);
+  });
+
+  it('[old] and [new] have no key in common', () => {
+    const initiator = new HandshakeInitiator(OLD, CLIENT);
+    expectAuthFailed(() => new HandshakeResponder(NEW, SERVER, initiator.hello), /no key in common/);
+  });
+
+  it('the client offers every key it holds, current first', () => {
+    expect(new HandshakeInitiator(BOTH, CLIENT).hello.keys).toEqual([NEW.keyId, OLD.keyId]);
   });
 });
 
@@ -231,14 +283,27 @@ describe('handshake: malformed hellos', () => {
     ['a number', 1],
     ['an array', [1, 'worker']],
     ['without version', (({ v: _v, ...rest }) => rest)(validHello())],
-    ['version 2', { ...validHello(), v: 2 }],
-    ['version "1" as a string', { ...validHello(), v: '1' }],
+    ['version 1 (0.1.x)', { ...validHello(), v: 1 }],
+    ['version "2" as a string', { ...validHello(), v: '2' }],
+    ['without keys', (({ keys: _k, ...rest }) => rest)(validHello())],
+    ['with an empty key list', { ...validHello(), keys: [] }],
+    ['with keys not a list', { ...validHello(), keys: 'abcdef012345' }],
+    ['with a non-hex key id', { ...validHello(), keys: ['zzzzzzzzzzzz'] }],
+    ['with a too long key id', { ...validHello(), keys: ['a'.repeat(65)] }],
+    ['with five key ids', { ...validHello(), keys: ['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(12)) }],
     ...(['role', 'worker', 'variant', 'nonce', 'eph'] as const).flatMap((field): Array<[string, unknown]> => [
       [`without ${field}`, (() => { const h = validHello(); delete h[field]; return h; })()],
       [`with an empty ${field}`, { ...validHello(), [field]: '' }],
       [`with a numeric ${field}`, { ...validHello(), [field]: 7 }],
       [`with a too long ${field}`, { ...validHello(), [field]: 'x'.repeat(257) }],
     ]),
+    ['with a worker name of 129 characters', { ...validHello(), worker: 'x'.repeat(129) }],
+    ['with a line break in the worker name (log injection)', { ...validHello(), worker: 'NodeA\n[socket-mesh] INFO forged line' }],
+    ['with a space in the variant', { ...validHello(), variant: 'a 1' }],
+    ['with a slash in the variant', { ...validHello(), variant: '../etc' }],
+    ['with markup in the worker name', { ...validHello(), worker: '<script>' }],
+    ['with a non-ASCII worker name', { ...validHello(), worker: 'NødeA' }],
+    ['with an ANSI escape in the variant', { ...validHello(), variant: '\u001b[31mred' }],
     ['with an unknown role', { ...validHello(), role: 'admin' }],
     ['with role __proto__', { ...validHello(), role: '__proto__' }],
   ];
@@ -255,8 +320,9 @@ describe('handshake: malformed hellos', () => {
     const hello = { ...validHello(), extra: 'ignored' };
     const parsed = parseHello(hello, false);
     expect(parsed).not.toHaveProperty('extra');
-    expect(parsed).toMatchObject({ v: 1, role: 'worker', worker: 'NodeA', variant: 'a-1' });
-    expect(parseHello({ ...validHello(), worker: 'x'.repeat(256) }, false).worker).toHaveLength(256);
+    expect(parsed).toMatchObject({ v: 2, role: 'worker', worker: 'NodeA', variant: 'a-1' });
+    expect(parseHello({ ...validHello(), worker: 'x'.repeat(128) }, false).worker).toHaveLength(128);
+    expect(parseHello({ ...validHello(), variant: 'pod-7.ns_a:2001-db8' }, false).variant).toBe('pod-7.ns_a:2001-db8');
   });
 
   it.each([

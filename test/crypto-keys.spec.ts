@@ -1,30 +1,50 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, scryptSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
+import { checkPrivateKeyOption, deriveMeshKeys, MIN_PRIVATE_KEY_LENGTH, SCRYPT_PARAMS } from '../lib/core/crypto/mesh-keys.js';
+import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
 
-/** Independent reference: HKDF-SHA256(ikm = privateKey, salt = publicKey, info, 32). */
+const SECRET = 'mesh-secret-0123456789-abcdefghijklmnop';
+const OTHER = 'other-secret-0123456789-abcdefghijklmno';
+
+/** Independent reference: HKDF-SHA256(ikm = scrypt(privateKey, "…scrypt:" + publicKey), salt = publicKey). */
 function reference(publicKey: string, privateKey: string): { authKey: Buffer; keyId: string } {
-  const authKey = Buffer.from(hkdfSync('sha256', privateKey, publicKey, 'socket-mesh/v1/auth', 32));
-  const keyId = createHmac('sha256', authKey).update('socket-mesh/v1/key-id').digest('hex').slice(0, 8);
+  const stretched = scryptSync(privateKey, `socket-mesh/v2/scrypt:${publicKey}`, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 << 20 });
+  const authKey = Buffer.from(hkdfSync('sha256', stretched, publicKey, 'socket-mesh/v2/auth', 32));
+  const keyId = createHmac('sha256', authKey).update('socket-mesh/v2/key-id').digest('hex').slice(0, 12);
   return { authKey, keyId };
 }
 
+function schemaError(fn: () => unknown): MeshError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(MeshError);
+  expect((caught as MeshError).code).toBe(MeshErrorCode.SCHEMA_INVALID);
+  return caught as MeshError;
+}
+
 describe('deriveMeshKeys', () => {
-  it('is deterministic', () => {
-    const a = deriveMeshKeys('mesh-public', 'mesh-secret');
-    const b = deriveMeshKeys('mesh-public', 'mesh-secret');
+  it('is deterministic, and a second derivation in the process is served from the cache', () => {
+    const a = deriveMeshKeys('mesh-public', SECRET);
+    const started = process.hrtime.bigint();
+    const b = deriveMeshKeys('mesh-public', SECRET);
+    const cachedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(a.authKey.equals(b.authKey)).toBe(true);
     expect(a.keyId).toBe(b.keyId);
     expect(a.authKey).toHaveLength(32);
-    expect(a.keyId).toMatch(/^[0-9a-f]{8}$/);
+    expect(a.keyId).toMatch(/^[0-9a-f]{12}$/);
+    // A scrypt at these parameters takes tens of ms at the very least; a cache hit is a hash.
+    expect(cachedMs).toBeLessThan(5);
   });
 
-  it('matches an independent HKDF-SHA256 computation (privateKey = IKM, publicKey = salt)', () => {
+  it('stretches with scrypt (N=2^15, r=8, p=1) before HKDF: matches an independent computation', () => {
+    expect(SCRYPT_PARAMS).toMatchObject({ N: 2 ** 15, r: 8, p: 1 });
     for (const [pub, priv] of [
-      ['mesh-public', 'mesh-secret'],
-      ['p', 's'],
-      ['ünïcödé-mesh', '秘密の鍵'],
-      ['x'.repeat(500), 'y'.repeat(1000)],
+      ['mesh-public', SECRET],
+      ['ünïcödé-mesh', '秘密の鍵'.repeat(8)],
     ] as const) {
       const got = deriveMeshKeys(pub, priv);
       const want = reference(pub, priv);
@@ -33,68 +53,71 @@ describe('deriveMeshKeys', () => {
     }
   });
 
-  it('known answer: pins the derivation for fixed inputs', () => {
-    const keys = deriveMeshKeys('mesh-public', 'mesh-secret');
-    expect(keys.authKey.toString('hex')).toBe('1b62a83db0435686394f76a8d01a82692d3dc4b87b17dffde32a84b9a6666407');
-    expect(keys.keyId).toBe('d6a2ba04');
+  it('each derivation of a new key costs a scrypt (what every offline guess now pays)', () => {
+    const started = process.hrtime.bigint();
+    deriveMeshKeys('mesh-public', `fresh-${Date.now()}-${'z'.repeat(32)}`);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    // The bare HKDF of 0.1.0 took microseconds; 32 MiB of scrypt cannot be done under 10 ms.
+    expect(ms).toBeGreaterThan(10);
   });
 
-  it('treats publicKey and privateKey as different roles (swapping them changes the key)', () => {
-    const a = deriveMeshKeys('alpha', 'beta');
-    const b = deriveMeshKeys('beta', 'alpha');
-    expect(a.authKey.equals(b.authKey)).toBe(false);
+  it('treats publicKey and privateKey as different roles; either one changes the key', () => {
+    const base = deriveMeshKeys('mesh-public', SECRET);
+    expect(deriveMeshKeys('mesh-public2', SECRET).authKey.equals(base.authKey)).toBe(false);
+    expect(deriveMeshKeys('mesh-public', OTHER).keyId).not.toBe(base.keyId);
+    expect(deriveMeshKeys(SECRET, 'mesh-public'.repeat(3)).authKey.equals(base.authKey)).toBe(false);
   });
 
-  it('a different publicKey gives a different authKey and keyId', () => {
-    const a = deriveMeshKeys('mesh-public', 'mesh-secret');
-    const b = deriveMeshKeys('mesh-public2', 'mesh-secret');
-    expect(a.authKey.equals(b.authKey)).toBe(false);
-    expect(a.keyId).not.toBe(b.keyId);
-  });
-
-  it('a different privateKey gives a different authKey and keyId', () => {
-    const a = deriveMeshKeys('mesh-public', 'mesh-secret');
-    const b = deriveMeshKeys('mesh-public', 'mesh-secreT');
-    expect(a.authKey.equals(b.authKey)).toBe(false);
-    expect(a.keyId).not.toBe(b.keyId);
+  it('a list gives a ring, current first; authKey/keyId name the current key', () => {
+    const keys = deriveMeshKeys('mesh-public', [OTHER, SECRET]);
+    expect(keys.ring.map((k) => k.keyId)).toEqual([deriveMeshKeys('mesh-public', OTHER).keyId, deriveMeshKeys('mesh-public', SECRET).keyId]);
+    expect(keys.keyId).toBe(keys.ring[0]!.keyId);
+    expect(keys.authKey.equals(keys.ring[0]!.authKey)).toBe(true);
   });
 
   it('keyId does not reveal the authKey', () => {
-    const keys = deriveMeshKeys('mesh-public', 'mesh-secret');
+    const keys = deriveMeshKeys('mesh-public', SECRET);
     expect(keys.authKey.toString('hex')).not.toContain(keys.keyId);
   });
 
   it.each([
     ['empty string', ''],
     ['undefined', undefined],
-    ['null', null],
     ['number', 42],
-    ['Buffer', Buffer.from('abc')],
     ['object', { key: 'abc' }],
-  ])('rejects a publicKey that is %s with a TypeError naming the option', (_label, bad) => {
-    expect(() => deriveMeshKeys(bad, 'mesh-secret')).toThrow(TypeError);
-    expect(() => deriveMeshKeys(bad, 'mesh-secret')).toThrow(/`publicKey`/);
+  ])('refuses a publicKey that is %s with MESH_SCHEMA_INVALID naming the option', (_label, bad) => {
+    expect(schemaError(() => deriveMeshKeys(bad, SECRET)).message).toMatch(/'publicKey'/);
   });
 
   it.each([
-    ['empty string', ''],
-    ['undefined', undefined],
-    ['null', null],
-    ['number', 42],
-    ['Buffer', Buffer.from('abc')],
-    ['object', { key: 'abc' }],
-  ])('rejects a privateKey that is %s with a TypeError naming the option', (_label, bad) => {
-    expect(() => deriveMeshKeys('mesh-public', bad)).toThrow(TypeError);
-    expect(() => deriveMeshKeys('mesh-public', bad)).toThrow(/`privateKey`/);
+    ['empty string', '', /'privateKey' is too short/],
+    ['one character', 'a', /'privateKey' is too short: at least 32/],
+    ['31 characters', 'k'.repeat(31), /'privateKey' is too short/],
+    ['a dictionary word', 'password', /'privateKey' is too short/],
+    ['undefined', undefined, /'privateKey' is required/],
+    ['null', null, /'privateKey' is required/],
+    ['a number', 1234567890123, /'privateKey' must be/],
+    ['a Buffer', Buffer.from('x'.repeat(40)), /'privateKey'/],
+    ['an empty list', [], /'privateKey' must list 1 to 4 keys/],
+    ['a list with a short key', [SECRET, 'short'], /'privateKey\[1\]' is too short/],
+    ['a list with a number', [SECRET, 99999], /'privateKey\[1\]' must be/],
+    ['a list with a key twice', [SECRET, SECRET], /'privateKey\[1\]' repeats/],
+    ['five keys', ['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(32)), /1 to 4 keys/],
+  ])('refuses a privateKey that is %s with MESH_SCHEMA_INVALID naming the option', (_label, bad, message) => {
+    expect(schemaError(() => deriveMeshKeys('mesh-public', bad)).message).toMatch(message);
   });
 
-  it('never echoes the secret in the error message', () => {
-    try {
-      deriveMeshKeys(123, 'super-secret-value');
-      throw new Error('expected a TypeError');
-    } catch (err) {
-      expect(err).toBeInstanceOf(TypeError);
-      expect((err as Error).message).not.toContain('super-secret-value');
+  it('accepts exactly 32 characters', () => {
+    expect(MIN_PRIVATE_KEY_LENGTH).toBe(32);
+    expect(checkPrivateKeyOption('k'.repeat(32))).toBe('k'.repeat(32));
+  });
+
+  it('never echoes a key value, not even a numeric one, in the error', () => {
+    for (const secret of ['short-secret-value', 987654321987, ['s3cr3t-in-a-list']]) {
+      const message = schemaError(() => deriveMeshKeys('mesh-public', secret)).message;
+      expect(message).not.toContain('short-secret-value');
+      expect(message).not.toContain('987654321987');
+      expect(message).not.toContain('s3cr3t');
     }
   });
 });

@@ -14,7 +14,7 @@ import { Balanced, Manager, MeshRegistry, SocketMeshModule, SocketNode, type Reg
 import { recordingLogger } from './support/recording-logger.js';
 import { waitForEmit } from './support/wait-for.js';
 
-const KEYS = { publicKey: 'registry-e2e-public-key', privateKey: 'registry-e2e-private-key' };
+const KEYS = { publicKey: 'registry-e2e-public-key', privateKey: 'registry-e2e-private-key-0123456789abcdef' };
 const LOGGER = ['fatal', 'error'] as const;
 
 const closers: (() => Promise<unknown>)[] = [];

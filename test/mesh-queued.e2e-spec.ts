@@ -193,7 +193,20 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
       const admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
       try {
         for (const i of [1, 2]) {
-          expect((await admin.keys(`bull:socket-mesh.NodeB.ingest.${front}-redis-${i}-${RUN}:*`)).length).toBeGreaterThan(0);
+          const keys = await admin.keys(`bull:socket-mesh.NodeB.ingest.${front}-redis-${i}-${RUN}:*`);
+          expect(keys.length).toBeGreaterThan(0);
+          // Sealed at rest: every stored job holds ciphertext only, none of the payload ({ id: 'redis-n', ms }).
+          const data: string[] = [];
+          for (const key of keys) {
+            if ((await admin.type(key)) !== 'hash') continue;
+            const field = await admin.hget(key, 'data');
+            if (field !== null) data.push(field);
+          }
+          expect(data).toHaveLength(20);
+          for (const d of data) {
+            expect(d).toMatch(/^\{"sealed":"sm1\.[0-9a-f]{12}\.[A-Za-z0-9_-]+"\}$/);
+            expect(d).not.toContain('redis-');
+          }
         }
       } finally {
         await admin.quit();

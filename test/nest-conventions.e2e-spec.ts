@@ -51,7 +51,7 @@ import {
 } from '../lib/index.js';
 import { freePort } from './support/free-port.js';
 
-const KEYS = { publicKey: 'conventions-public-key', privateKey: 'conventions-private-key' };
+const KEYS = { publicKey: 'conventions-public-key', privateKey: 'conventions-private-key-0123456789abcdef' };
 const LOGGER = ['fatal'] as const;
 
 class CreateItemDto {

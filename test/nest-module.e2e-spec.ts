@@ -46,7 +46,7 @@ import {
 import { SocketMeshExplorer } from '../lib/nest/socket-mesh.explorer.js';
 import { waitForEmit } from './support/wait-for.js';
 
-const KEYS = { publicKey: 'nest-e2e-public-key', privateKey: 'nest-e2e-private-key' };
+const KEYS = { publicKey: 'nest-e2e-public-key', privateKey: 'nest-e2e-private-key-0123456789abcdef' };
 const LOGGER = ['fatal', 'error', 'warn'] as const;
 const VARIANT = Symbol('VARIANT');
 

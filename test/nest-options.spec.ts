@@ -6,7 +6,7 @@ import type { MeshWorkerHost } from '../lib/nest/mesh-worker.host.js';
 import { SocketMeshModule } from '../lib/nest/socket-mesh.module.js';
 import { resolveManagerOptions, resolveWorkerOptions } from '../lib/nest/socket-mesh.options.js';
 
-const KEYS = { publicKey: 'pub', privateKey: 'priv' };
+const KEYS = { publicKey: 'pub', privateKey: 'nest-options-private-key-0123456789ab' };
 const manager = { host: '127.0.0.1', port: 4000 };
 
 describe('resolveWorkerOptions', () => {
@@ -51,7 +51,10 @@ describe('resolveWorkerOptions', () => {
 
   it.each([
     [{ manager }, /forWorker\('NodeA'\): option 'publicKey' is required/],
-    [{ manager, ...KEYS, privateKey: '' }, /option 'privateKey' must be a non-empty string, got an empty string/],
+    [{ manager, ...KEYS, privateKey: '' }, /forWorker\('NodeA'\): option 'privateKey' is too short: at least 32 characters/],
+    [{ manager, ...KEYS, privateKey: 'mesh-secret' }, /option 'privateKey' is too short/],
+    [{ manager, ...KEYS, privateKey: 12345678901234 }, /option 'privateKey' must be a string of at least 32 characters .*value not shown/],
+    [{ manager, ...KEYS, privateKey: [KEYS.privateKey, 'old'] }, /option 'privateKey\[1\]' is too short/],
     [{ manager: { host: 'h' }, ...KEYS }, /option 'manager.port' is required/],
     [{ manager: { host: 'h', port: 0 }, ...KEYS }, /option 'manager.port' must be an integer from 1 to 65535, got 0/],
     [{ manager: { url: 'ftp://x' }, ...KEYS }, /option 'manager.url' must be an http\(s\) URL/],

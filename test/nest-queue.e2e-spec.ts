@@ -16,7 +16,7 @@ import { Balanced, Broadcast, MeshClient, OnMeshEvent, SocketMeshModule, type So
 import { waitForEmit } from './support/wait-for.js';
 import { REDIS_URL, redisAnswers } from './support/redis.js';
 
-const KEYS = { publicKey: 'nest-queue-public-key', privateKey: 'nest-queue-private-key' };
+const KEYS = { publicKey: 'nest-queue-public-key', privateKey: 'nest-queue-private-key-0123456789abcdef' };
 const LOGGER = ['fatal', 'error', 'warn'] as const;
 // Every worker name of this run carries this tag; afterAll deletes their Redis keys.
 const TAG = `NestQ${process.pid}x${Date.now().toString(36)}`;

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
 import { queueName, type QueueBackend, type QueueTarget } from '../lib/core/queue/command-queue.js';
 import { createRedisQueueBackend, type RedisQueueOptions } from '../lib/core/queue/redis-queue.js';
@@ -39,9 +40,12 @@ function target(command = 'ingest'): QueueTarget {
   return { worker: WORKER, command, variant: `v${++seq}` };
 }
 
+/** As test/fixtures/queue-crash-child.ts: what one stores, the other opens. */
+const QUEUE_KEYS = deriveMeshKeys('queue-tests', 'queue-tests-private-key-0123456789abcdef');
+
 const backends: QueueBackend[] = [];
 function backend(options: RedisQueueOptions = {}): QueueBackend {
-  const created = createRedisQueueBackend({ redis: REDIS_URL, ...options });
+  const created = createRedisQueueBackend({ redis: REDIS_URL, keys: QUEUE_KEYS, ...options });
   backends.push(created);
   return created;
 }
@@ -118,6 +122,91 @@ if (redisUp || process.env.CI === 'true') {
       await waitFor(() => seen.length === 3, 10_000, 'three jobs');
       expect(seen).toEqual([{ nested: { list: [1, 'two', null] }, flag: true }, undefined, 'text']);
     });
+
+    it('stores payloads sealed: the raw Redis entry holds no plaintext, and names only the key id', async () => {
+      const b = backend();
+      const ran: unknown[] = [];
+      const t = target();
+      const queue = b.open(t, (payload) => void ran.push(payload));
+      const secret = { card: 'SECRET-4111-1111-1111-1111', note: 'plaintext-marker-Zq9' };
+      await queue.add('at-rest-1', secret);
+      await waitFor(() => ran.length === 1, 10_000, 'the job');
+      expect(ran).toEqual([secret]);
+      const admin = new Redis(REDIS_URL);
+      try {
+        const entry = await admin.hgetall(`bull:${queueName(t)}:at-rest-1`);
+        const raw = JSON.stringify(entry);
+        expect(entry.data).toMatch(new RegExp(`^\\{"sealed":"sm1\\.${QUEUE_KEYS.keyId}\\.[A-Za-z0-9_-]+"\\}$`));
+        expect(raw).not.toContain('SECRET-4111');
+        expect(raw).not.toContain('plaintext-marker');
+        expect(raw).not.toContain(Buffer.from('plaintext-marker').toString('base64'));
+      } finally {
+        await admin.quit();
+      }
+    });
+
+    it('refuses an entry changed in Redis or moved from another job: logged, kept as failed, never run', async () => {
+      const logger = recordingLogger();
+      const b = backend({ logger, attempts: 3, backoff: 10 });
+      const hold = gate();
+      const ran: unknown[] = [];
+      const t = target();
+      const name = queueName(t);
+      const queue = b.open(t, async (payload) => {
+        if (payload === 'first') await hold.promise;
+        ran.push(payload);
+      });
+      const admin = new Redis(REDIS_URL);
+      try {
+        await queue.add('first', 'first');
+        await waitFor(() => admin.exists(`bull:${name}:first`).then((n) => n === 1), 5000, 'the first job stored');
+        await queue.add('flipped', 'to be flipped');
+        await queue.add('moved', 'to be replaced');
+        await queue.add('donor', 'donor');
+        // While 'first' runs, the others wait: change them under the worker's feet.
+        const flipped = JSON.parse((await admin.hget(`bull:${name}:flipped`, 'data'))!) as { sealed: string };
+        const body = flipped.sealed.slice(-30);
+        const changed = body.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+        await admin.hset(`bull:${name}:flipped`, 'data', JSON.stringify({ sealed: flipped.sealed.slice(0, -30) + changed }));
+        await admin.hset(`bull:${name}:moved`, 'data', (await admin.hget(`bull:${name}:donor`, 'data'))!);
+        hold.open();
+        await waitFor(() => ran.includes('donor'), 10_000, 'the intact job after the refused ones');
+        await waitFor(async () => (await new Set(await admin.zrange(`bull:${name}:failed`, 0, -1))).size === 2, 10_000, 'two failed jobs');
+        expect(ran).toEqual(['first', 'donor']);
+        const failed = await admin.zrange(`bull:${name}:failed`, 0, -1);
+        expect(failed.sort()).toEqual(['flipped', 'moved']);
+        const errors = logger.at('error').filter((m) => m.includes('refused, not run'));
+        // Refused at once: no retries (attempts is 3) of an entry that can never open.
+        expect(logger.at('warn').filter((m) => m.includes('retrying'))).toEqual([]);
+        expect(errors.some((m) => m.includes('job flipped failed after 1 attempt(s)') && m.includes('does not authenticate') && m.includes('kept as a failed job'))).toBe(true);
+        expect(errors.some((m) => m.includes('job moved') && m.includes('does not authenticate'))).toBe(true);
+      } finally {
+        await admin.quit();
+      }
+    });
+
+    it('opens entries sealed under an older key while the node still holds it (rotation)', async () => {
+      const t = target();
+      const old = deriveMeshKeys('queue-tests', 'queue-tests-old-private-key-0123456789ab');
+      // A node on the old key alone stores two requests and stops before running them.
+      const before = backend({ keys: old });
+      const started = gate();
+      const q1 = before.open(t, async () => {
+        started.open();
+        await new Promise(() => {});
+      });
+      await q1.add('old-1', 'sealed under the old key 1');
+      await q1.add('old-2', 'sealed under the old key 2');
+      await started.promise;
+      await q1.close(50);
+      await before.close();
+      // The same instance restarts holding [new, old]: it opens and runs both.
+      const ran: unknown[] = [];
+      const after = backend({ keys: deriveMeshKeys('queue-tests', ['queue-tests-private-key-0123456789abcdef', 'queue-tests-old-private-key-0123456789ab']) });
+      after.open(t, (payload) => void ran.push(payload));
+      await waitFor(() => ran.length === 2, 40_000, 'both old jobs');
+      expect(ran).toEqual(['sealed under the old key 1', 'sealed under the old key 2']);
+    }, 60_000);
 
     it('stores a redelivered request once, also after it ran; any request id is accepted', async () => {
       const b = backend();
@@ -378,7 +467,7 @@ if (redisUp || process.env.CI === 'true') {
     it("reuses a caller's ioredis client and leaves it open", async () => {
       const client = new Redis(REDIS_URL);
       try {
-        const b = createRedisQueueBackend({ connection: client });
+        const b = createRedisQueueBackend({ connection: client, keys: QUEUE_KEYS });
         backends.push(b);
         const ran: string[] = [];
         const queue = b.open(target(), (payload) => void ran.push(payload as string));
@@ -397,7 +486,9 @@ if (redisUp || process.env.CI === 'true') {
       expect(() => createRedisQueueBackend({ redis: REDIS_URL, connection: {} })).toThrow(/either/);
       expect(() => createRedisQueueBackend({ attempts: 0 })).toThrow(TypeError);
       expect(() => createRedisQueueBackend({ backoff: -1 })).toThrow(TypeError);
-      expect(() => createRedisQueueBackend({ connection: { not: 'a client' } }).open(target(), () => undefined)).toThrow(
+      // Without keys there is nothing to seal with: no queue rather than plain JSON in Redis.
+      expect(() => createRedisQueueBackend({ redis: REDIS_URL }).open(target(), () => undefined)).toThrow(/mesh keys to seal/);
+      expect(() => createRedisQueueBackend({ connection: { not: 'a client' }, keys: QUEUE_KEYS }).open(target(), () => undefined)).toThrow(
         /ioredis client/,
       );
     });

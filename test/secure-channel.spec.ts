@@ -234,7 +234,7 @@ describe('SecureChannel: framing', () => {
   });
 
   it('runs over session keys from a real handshake', async () => {
-    const keys = deriveMeshKeys('mesh-public', 'mesh-secret');
+    const keys = deriveMeshKeys('mesh-public', 'mesh-secret-0123456789-abcdefghijklmnop');
     const initiator = new HandshakeInitiator(keys, { role: 'caller', worker: 'A', variant: 'a' });
     const responder = new HandshakeResponder(keys, { role: 'callee', worker: 'B', variant: 'b' }, initiator.hello);
     const { proof, session: clientSession } = initiator.onServerHello(responder.hello);

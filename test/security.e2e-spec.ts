@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { HandshakeInitiator, parseHello, proofMac, transcriptHash, type HandshakeIdentity } from '../lib/core/crypto/handshake.js';
+import { HandshakeInitiator, parseHello, proofMac, transcriptHash, type HandshakeIdentity, type HelloMessage } from '../lib/core/crypto/handshake.js';
 import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from '../lib/core/errors.js';
 import { MeshNode } from '../lib/core/mesh-node.js';
@@ -243,8 +243,13 @@ describe('no handshake at all', () => {
 
 describe('wrong keys', () => {
   /** Sends a hello, answers the server hello with `proofFor(...)`, reports the end. */
-  async function attempt(target: Target, initiator: HandshakeInitiator, proofFor: (serverHello: Record<string, unknown>) => unknown) {
-    const socket = hostileSocket(urlOf(target), { hello: initiator.hello });
+  async function attempt(
+    target: Target,
+    initiator: HandshakeInitiator | HelloMessage,
+    proofFor: (serverHello: Record<string, unknown>) => unknown,
+  ) {
+    const hello = initiator instanceof HandshakeInitiator ? initiator.hello : initiator;
+    const socket = hostileSocket(urlOf(target), { hello });
     socket.once(Events.HELLO, (serverHello: Record<string, unknown>) => socket.emit(Events.PROOF, proofFor(serverHello)));
     return socketIoEnd(socket, DROP_DEADLINE);
   }
@@ -259,15 +264,16 @@ describe('wrong keys', () => {
     await offTestStack();
     const mark = logOf(target).mark();
     const others = [
-      deriveMeshKeys(TEST_KEYS.publicKey, 'not-the-private-key'),
+      deriveMeshKeys(TEST_KEYS.publicKey, 'not-the-private-key-0123456789abcdef'),
       deriveMeshKeys('another-mesh', TEST_KEYS.privateKey),
-      deriveMeshKeys(TEST_KEYS.privateKey, TEST_KEYS.publicKey),
+      deriveMeshKeys(TEST_KEYS.privateKey, TEST_KEYS.publicKey.padEnd(32, '-')),
     ];
     for (const wrong of others) {
-      const initiator = new HandshakeInitiator(wrong, identityFor(target));
-      // The attacker cannot verify the server's MAC (other keys) and answers anyway.
-      const end = await attempt(target, initiator, (serverHello) => ({
-        mac: proofMac(wrong, 'client', transcriptHash(initiator.hello, parseHello(serverHello, true))).toString('base64'),
+      // The attacker names the mesh's key id (it is not secret) to get past the key choice,
+      // cannot verify the server's MAC (other keys) and answers anyway.
+      const hello: HelloMessage = { ...new HandshakeInitiator(wrong, identityFor(target)).hello, keys: [mesh.keys.keyId] };
+      const end = await attempt(target, hello, (serverHello) => ({
+        mac: proofMac(wrong, 'client', transcriptHash(hello, parseHello(serverHello, true))).toString('base64'),
       }));
       expect(end.denials).toHaveLength(1);
       expect(end.denials[0].code).toBe(MeshErrorCode.AUTH_FAILED);
@@ -275,6 +281,40 @@ describe('wrong keys', () => {
       expect(end.reason).toBe('io server disconnect'); // refused on the proof (the message says so), not by the timer
     }
     expectAtMostOncePerConnection(logOf(target), mark, others.length);
+  });
+
+  it.each(TARGETS)('%s: a hello offering only keys the node does not hold is refused before any server hello', async (target) => {
+    await offTestStack();
+    const mark = logOf(target).mark();
+    const wrong = deriveMeshKeys(TEST_KEYS.publicKey, 'not-the-private-key-either-0123456789');
+    const socket = hostileSocket(urlOf(target), { hello: new HandshakeInitiator(wrong, identityFor(target)).hello });
+    let serverHellos = 0;
+    socket.on(Events.HELLO, () => serverHellos++);
+    const end = await socketIoEnd(socket, DROP_DEADLINE);
+    expect(serverHellos).toBe(0);
+    expect(end.denials.map((d) => d.code)).toEqual([MeshErrorCode.AUTH_FAILED]);
+    expect(end.denials[0].message).toMatch(/no key in common/);
+    expect(end.denials[0].message).not.toContain(TEST_KEYS.privateKey);
+    expectAtMostOncePerConnection(logOf(target), mark, 1);
+  });
+
+  it.each(TARGETS)('%s: a hello whose name carries a forged log line is refused, and no line is forged', async (target) => {
+    await offTestStack();
+    const mark = logOf(target).mark();
+    for (const [field, value] of [
+      ['worker', 'NodeA\n[socket-mesh] INFO [Manager] NodeB/forged registered'],
+      ['variant', 'v1\r\u001b[2K[socket-mesh] INFO forged'],
+      ['variant', 'x'.repeat(129)],
+    ] as const) {
+      const hello = { ...new HandshakeInitiator(mesh.keys, identityFor(target)).hello, [field]: value };
+      const socket = hostileSocket(urlOf(target), { hello });
+      const end = await socketIoEnd(socket, DROP_DEADLINE);
+      expect(end.denials.map((d) => d.code)).toEqual([MeshErrorCode.AUTH_FAILED]);
+      expect(end.denials[0].message).toContain(`field '${field}' is not a name`);
+    }
+    const logged = logOf(target).lines.slice(mark).map((l) => l.message);
+    expect(logged.join('\n')).not.toContain('forged');
+    expect(logged.every((m) => !/[\r\n\u001b]/.test(m))).toBe(true);
   });
 
   const garbageProofs: [string, (serverHello: Record<string, unknown>) => unknown][] = [
@@ -325,7 +365,7 @@ describe('wrong keys', () => {
     const mark = mesh.logs.manager.mark();
     const logger = new CapturingLogger();
     const intruder = new MeshNode(
-      workerOptions(mesh.manager, 'NodeC', logger, { variant: 'NodeC-wrong-keys', allow: ['NodeA'], privateKey: 'wrong-private-key' }),
+      workerOptions(mesh.manager, 'NodeC', logger, { variant: 'NodeC-wrong-keys', allow: ['NodeA'], privateKey: 'wrong-private-key-0123456789abcdefghij' }),
     );
     try {
       await intruder.start();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { decodeMetadata, type CallContext } from './call-metadata.js';
 import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
@@ -118,8 +119,9 @@ export class Dispatcher {
     } catch (err) {
       return this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE));
     }
-    // The request id is only unique per link; the queue needs one unique across the mesh.
-    const requestId = `${sink.label}#${id}#${Date.now().toString(36)}`;
+    // One id per delivery, unique across the mesh (the link's request id restarts on every link).
+    // Not stable across a caller's retries: queued requests are at least once (see CommandQueue.add).
+    const requestId = `${sink.label}#${id}#${randomUUID()}`;
     this.run(
       sink,
       () => queue.add(requestId, payload),

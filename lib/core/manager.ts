@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
-import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
+import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
 import { closeDiscoveryServer, createDiscoveryServer, serveDiscovery } from './manager/discovery-http.js';
@@ -22,7 +22,8 @@ import { resolveManagerOptions } from './options/manager-options.js';
 
 export interface ManagerOptions {
   publicKey: string;
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   /** Socket port workers connect to; undefined or 0 picks a free one (then discover it over HTTP). */
   port?: number;
   /** Bind address; default all interfaces. */

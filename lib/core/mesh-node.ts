@@ -198,7 +198,7 @@ export class MeshNode extends EventEmitter {
   private queueFor(command: LocalCommand): CommandQueue {
     let queue = this.openQueues.get(command.name);
     if (!queue) {
-      queue = this.queues.open({ worker: this.worker, command: command.name, variant: this.variant }, command.handler);
+      queue = this.queues.open({ worker: this.worker, command: command.name, variant: this.variant }, command.handler, this.#keys);
       this.openQueues.set(command.name, queue);
     }
     return queue;

@@ -25,7 +25,8 @@ export interface WorkerFixtureConfig {
   allow: string[] | 'anyNode';
   connect: string[];
   publicKey: string;
-  privateKey: string;
+  /** One key, or a list (current first) during a key rotation. */
+  privateKey: string | string[];
   /** queues in Redis when set (redis://host:port) */
   redis?: string;
   timeout?: number;
@@ -43,7 +44,7 @@ export interface WorkerFixtureConfig {
 
 export interface ManagerFixtureConfig {
   publicKey: string;
-  privateKey: string;
+  privateKey: string | string[];
   /** socket port; undefined -> a free one, discoverable over HTTP */
   port?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';

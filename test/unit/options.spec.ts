@@ -8,7 +8,7 @@ import { resolveSocketNodeOptions } from '../../lib/core/options/socket-node-opt
 import type { MeshSchema } from '../../lib/core/schema.js';
 import { resolveWorkerOptions } from '../../lib/nest/socket-mesh.options.js';
 
-const KEYS = { publicKey: 'pub', privateKey: 'priv' };
+const KEYS = { publicKey: 'pub', privateKey: 'options-spec-private-key-0123456789abc' };
 const schema: MeshSchema = { NodeA: { _connect: ['NodeB'] }, NodeB: { _allow: ['NodeA'] } };
 const plain = (extra: Record<string, unknown>) => resolveSocketNodeOptions({ worker: 'NodeA', schema, ...KEYS, port: 4000, ...extra });
 const nest = (extra: Record<string, unknown>) => resolveWorkerOptions('NodeA', { manager: { host: 'h', port: 4000 }, connect: ['NodeB'], ...KEYS, ...extra });

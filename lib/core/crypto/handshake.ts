@@ -10,15 +10,19 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { MeshError, MeshErrorCode } from '../errors.js';
-import type { MeshKeys } from './mesh-keys.js';
+import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
+import type { MeshKey, MeshKeys } from './mesh-keys.js';
 
 /**
  * The mutual-proof handshake, run on every connection before any frame:
- *   client -> server  hello   {role, worker, variant, nonce, eph}        (in socket.io `auth`)
- *   server -> client  hello   {role, worker, variant, nonce, eph, mac}  mac = HMAC(authKey, "server" | th)
- *   client -> server  proof   {mac}                                      mac = HMAC(authKey, "client" | th)
- * th hashes every field of both hellos, so each MAC proves the key AND binds names, variants,
- * roles, both fresh nonces and both ephemeral X25519 keys. The session keys come from the
+ *   client -> server  hello   {role, worker, variant, nonce, eph, keys}        (in socket.io `auth`)
+ *   server -> client  hello   {role, worker, variant, nonce, eph, keys, mac}  mac = HMAC(authKey, "server" | th)
+ *   client -> server  proof   {mac}                                            mac = HMAC(authKey, "client" | th)
+ * `keys` names keys by their non-secret keyId: the client offers every key it holds (current
+ * first), the server answers with the one it picked (its own first key the client also holds),
+ * so a node in the middle of a rotation talks to nodes on either side of it in the same single
+ * round trip. th hashes every field of both hellos, so each MAC proves the key AND binds names,
+ * variants, roles, the offered and picked keys, both fresh nonces and both ephemeral X25519 keys. The session keys come from the
  * X25519 secret salted with HMAC(authKey, th): a passive recorder who later learns the shared
  * keys still cannot decrypt (forward secrecy), and an active attacker without the keys cannot
  * swap in its own ephemeral key without breaking a MAC.
@@ -33,7 +37,9 @@ export interface HandshakeIdentity {
 }
 
 export interface HelloMessage extends HandshakeIdentity {
-  v: 1;
+  v: 2;
+  /** keyIds: every key the client holds, current first; in the server hello, the one it picked. */
+  keys: string[];
   /** 32 random bytes, base64. */
   nonce: string;
   /** Ephemeral X25519 public key, raw 32 bytes, base64url. */
@@ -55,8 +61,11 @@ export interface SessionKeys {
   receiveKey: Buffer;
 }
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 const MAX_FIELD = 256;
+/** As many as a node may hold (MAX_PRIVATE_KEYS); more is not a node of this version. */
+const MAX_OFFERED_KEYS = 4;
+const KEY_ID = /^[0-9a-f]{8,64}$/;
 
 function authFailed(message: string): MeshError {
   return new MeshError(MeshErrorCode.AUTH_FAILED, message);
@@ -73,10 +82,20 @@ export function parseHello(input: unknown, expectMac: boolean): HelloMessage & {
       throw authFailed(`handshake: field '${field}' missing or invalid`);
     }
   }
+  // Names reach the other side's registry and logs: only the mesh charset passes.
+  for (const field of ['worker', 'variant'] as const) {
+    if (!isMeshName(h[field])) throw authFailed(`handshake: field '${field}' is not a name (${MESH_NAME_RULE})`);
+  }
   if (!['worker', 'manager', 'caller', 'callee'].includes(h.role as string)) throw authFailed('handshake: unknown role');
   if (expectMac && (typeof h.mac !== 'string' || h.mac.length > MAX_FIELD)) throw authFailed('handshake: mac missing');
+  const keys = h.keys;
+  const most = expectMac ? 1 : MAX_OFFERED_KEYS;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > most || !keys.every((id) => typeof id === 'string' && KEY_ID.test(id))) {
+    throw authFailed(`handshake: field 'keys' missing or invalid`);
+  }
   return {
-    v: 1,
+    v: 2,
+    keys: [...(keys as string[])],
     role: h.role as HandshakeRole,
     worker: h.worker as string,
     variant: h.variant as string,
@@ -99,13 +118,14 @@ function lengthPrefixed(parts: string[]): Buffer {
 
 /** Transcript hash over both hellos, in client-then-server order, unambiguous by length prefixes. */
 export function transcriptHash(client: HelloMessage, server: HelloMessage): Buffer {
-  const fields = (h: HelloMessage) => [h.role, h.worker, h.variant, h.nonce, h.eph];
+  // keyIds are hex, so ',' joins them unambiguously.
+  const fields = (h: HelloMessage) => [h.role, h.worker, h.variant, h.nonce, h.eph, h.keys.join(',')];
   return createHash('sha256')
-    .update(lengthPrefixed(['socket-mesh/v1/handshake', ...fields(client), ...fields(server)]))
+    .update(lengthPrefixed(['socket-mesh/v2/handshake', ...fields(client), ...fields(server)]))
     .digest();
 }
 
-export function proofMac(keys: MeshKeys, side: 'client' | 'server', th: Buffer): Buffer {
+export function proofMac(keys: MeshKey, side: 'client' | 'server', th: Buffer): Buffer {
   return createHmac('sha256', keys.authKey).update(side).update(th).digest();
 }
 
@@ -114,9 +134,9 @@ function macMatches(expected: Buffer, received: string): boolean {
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 
-export function deriveSessionKeys(keys: MeshKeys, shared: Buffer, th: Buffer, side: 'client' | 'server'): SessionKeys {
+export function deriveSessionKeys(keys: MeshKey, shared: Buffer, th: Buffer, side: 'client' | 'server'): SessionKeys {
   const salt = createHmac('sha256', keys.authKey).update('session').update(th).digest();
-  const okm = Buffer.from(hkdfSync('sha256', shared, salt, 'socket-mesh/v1/session', 64));
+  const okm = Buffer.from(hkdfSync('sha256', shared, salt, 'socket-mesh/v2/session', 64));
   const clientToServer = okm.subarray(0, 32);
   const serverToClient = okm.subarray(32, 64);
   return side === 'client'
@@ -160,21 +180,29 @@ export class HandshakeInitiator {
     private readonly keys: MeshKeys,
     identity: HandshakeIdentity,
   ) {
-    this.hello = { v: 1, ...identity, nonce: randomBytes(32).toString('base64'), eph: this.ephemeral.publicRaw };
+    this.hello = {
+      v: 2,
+      ...identity,
+      nonce: randomBytes(32).toString('base64'),
+      eph: this.ephemeral.publicRaw,
+      keys: keys.ring.map((k) => k.keyId),
+    };
   }
 
   /** Verifies the server's proof; returns our proof and the session keys. Throws MESH_AUTH_FAILED. */
-  onServerHello(input: unknown): { proof: ProofMessage; session: SessionKeys; peer: HandshakeIdentity } {
+  onServerHello(input: unknown): { proof: ProofMessage; session: SessionKeys; peer: HandshakeIdentity; keyId: string } {
     const server = parseHello(input, true);
+    const key = this.keys.ring.find((k) => k.keyId === server.keys[0]);
     const th = transcriptHash(this.hello, server);
-    if (!macMatches(proofMac(this.keys, 'server', th), server.mac as string)) {
+    if (!key || !macMatches(proofMac(key, 'server', th), server.mac as string)) {
       throw authFailed('handshake: the other side could not prove the shared keys (publicKey/privateKey differ)');
     }
     const shared = this.ephemeral.agree(server.eph);
     return {
-      proof: { mac: proofMac(this.keys, 'client', th).toString('base64') },
-      session: deriveSessionKeys(this.keys, shared, th, 'client'),
+      proof: { mac: proofMac(key, 'client', th).toString('base64') },
+      session: deriveSessionKeys(key, shared, th, 'client'),
       peer: { role: server.role, worker: server.worker, variant: server.variant },
+      keyId: key.keyId,
     };
   }
 }
@@ -184,28 +212,44 @@ export class HandshakeResponder {
   private readonly ephemeral = new Ephemeral();
   private readonly th: Buffer;
   private readonly shared: Buffer;
+  private readonly key: MeshKey;
   readonly client: HelloMessage;
   readonly hello: ServerHelloMessage;
 
-  /** Throws MESH_AUTH_FAILED when the client hello is malformed. */
-  constructor(
-    private readonly keys: MeshKeys,
-    identity: HandshakeIdentity,
-    clientHello: unknown,
-  ) {
+  /** Throws MESH_AUTH_FAILED when the client hello is malformed or offers no key this side holds. */
+  constructor(keys: MeshKeys, identity: HandshakeIdentity, clientHello: unknown) {
     this.client = parseHello(clientHello, false);
-    const server: HelloMessage = { v: 1, ...identity, nonce: randomBytes(32).toString('base64'), eph: this.ephemeral.publicRaw };
+    // Our order, not the client's: the current key wins as soon as both sides hold it.
+    const key = keys.ring.find((k) => this.client.keys.includes(k.keyId));
+    if (!key) {
+      throw authFailed(
+        `handshake: no key in common, the two sides hold other keys (publicKey/privateKey differ; the other side offered key ${this.client.keys.join(', ')}; this side holds ${keys.ring.map((k) => k.keyId).join(', ')})`,
+      );
+    }
+    this.key = key;
+    const server: HelloMessage = {
+      v: 2,
+      ...identity,
+      nonce: randomBytes(32).toString('base64'),
+      eph: this.ephemeral.publicRaw,
+      keys: [key.keyId],
+    };
     this.th = transcriptHash(this.client, server);
     this.shared = this.ephemeral.agree(this.client.eph);
-    this.hello = { ...server, mac: proofMac(keys, 'server', this.th).toString('base64') };
+    this.hello = { ...server, mac: proofMac(key, 'server', this.th).toString('base64') };
+  }
+
+  /** The keyId both sides use on this connection. */
+  get keyId(): string {
+    return this.key.keyId;
   }
 
   /** Verifies the client's proof; returns the session keys. Throws MESH_AUTH_FAILED. */
   onProof(input: unknown): SessionKeys {
     const mac = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).mac : undefined;
-    if (typeof mac !== 'string' || !macMatches(proofMac(this.keys, 'client', this.th), mac)) {
+    if (typeof mac !== 'string' || !macMatches(proofMac(this.key, 'client', this.th), mac)) {
       throw authFailed(`handshake: '${this.client.worker}' could not prove the shared keys (publicKey/privateKey differ)`);
     }
-    return deriveSessionKeys(this.keys, this.shared, this.th, 'server');
+    return deriveSessionKeys(this.key, this.shared, this.th, 'server');
   }
 }

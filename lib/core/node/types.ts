@@ -1,4 +1,5 @@
 import type { LocalCommand } from '../command-spec.js';
+import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import type { MeshLogger } from '../logger.js';
 import type { ManagerAddress } from '../manager-link.js';
 import type { NodeTuningOptions } from '../options/node-options.js';
@@ -36,7 +37,8 @@ export interface MeshNodeOptions extends NodeTuningOptions {
   connect: readonly string[];
   commands: readonly LocalCommand[];
   publicKey: string;
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   logger: MeshLogger;
   /** Where queued broadcasts are stored; default in memory. Closed by the node. */
   queues?: QueueBackend;

@@ -21,7 +21,7 @@ type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[nu
 export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions {
   const shared: SharedManagerOptions = {
     publicKey: r.requiredString('publicKey'),
-    privateKey: r.requiredString('privateKey'),
+    privateKey: r.privateKey(),
     handshakeTimeout: r.positive('handshakeTimeout') ?? DEFAULTS.handshakeTimeout,
     maxFrameSize: r.positive('maxFrameSize', true) ?? DEFAULTS.maxFrameSize,
     registrationsPerSecond: r.positive('registrationsPerSecond') ?? DEFAULTS.registrationsPerSecond,

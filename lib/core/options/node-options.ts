@@ -1,3 +1,4 @@
+import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import type { ManagerAddress } from '../manager-link.js';
 import type { RedisConnectionOption } from '../queue/redis-queue.js';
 import { DEFAULTS } from './defaults.js';
@@ -45,7 +46,8 @@ export interface ResolvedNodeOptions {
   allow: string[] | 'anyNode';
   connect: string[];
   publicKey: string;
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   /** Queued broadcasts in Redis when set. */
   redis?: RedisConnectionOption;
   queue: Required<QueueOptions>;
@@ -93,7 +95,7 @@ type SharedNodeOptions = Pick<
 export function readSharedNodeOptions(r: OptionReader): SharedNodeOptions {
   const shared: SharedNodeOptions = {
     publicKey: r.requiredString('publicKey'),
-    privateKey: r.requiredString('privateKey'),
+    privateKey: r.privateKey(),
     meshPort: r.port('meshPort') ?? DEFAULTS.meshPort,
     queue: readQueueOptions(r),
     timeout: r.positive('timeout') ?? DEFAULTS.timeout,

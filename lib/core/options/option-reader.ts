@@ -1,3 +1,4 @@
+import { checkPrivateKeyOption, type PrivateKeyOption } from '../crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import { describeValue, didYouMean } from '../names.js';
 
@@ -79,6 +80,11 @@ export class OptionReader {
 
   missing(key: string, expected: string): never {
     throw invalidOptions(missingOptionMessage(this.where, this.prefix + key, expected));
+  }
+
+  /** The mesh secret: one key or a rotation list; its value never appears in an error. */
+  privateKey(): PrivateKeyOption {
+    return checkPrivateKeyOption(this.raw('privateKey'), `socket-mesh: ${this.where}`);
   }
 
   requiredString(key: string): string {

@@ -1,3 +1,4 @@
+import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { LogLevel, MeshLogger } from '../logger.js';
 import type { ManagerAddress } from '../manager-link.js';
@@ -45,7 +46,8 @@ export interface SocketNodeOptions extends NodeTuningOptions {
   /** Shared by every node of the mesh (names the mesh). */
   publicKey: string;
   /** Shared by every node of the mesh (the secret). */
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   /** Manager host (default '127.0.0.1'). */
   ip?: string;
   /** Manager socket port. Undefined: discover it at `http://ip:discoveryPort/socket-mesh/port`. Ports may be numeric strings (from the environment). */

@@ -32,7 +32,7 @@ export const RUN_RETRY_DELAY_MS = 1_000;
 /** Upper bound of the start-up wait for jobs a previous run left active (see RedisCommandQueue.start). */
 export const RECOVERY_WAIT_MS = LOCK_DURATION_MS + 2 * STALLED_INTERVAL_MS + 1_000;
 
-/** Completed jobs kept, so that a late redelivery of a request that already ran is still recognised by its id. */
+/** Completed jobs kept, so that a late `add` with the id of a request that already ran is still recognised. */
 const KEEP_COMPLETED = 100;
 /** Failed jobs (every attempt failed) kept for inspection. */
 const KEEP_FAILED = 1_000;

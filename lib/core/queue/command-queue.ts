@@ -1,3 +1,5 @@
+import type { MeshKeys } from '../crypto/mesh-keys.js';
+
 /** Runs one queued request; its return value is not sent anywhere (the caller was answered at storage time). */
 export type QueueHandler = (payload: unknown) => Promise<unknown> | unknown;
 
@@ -14,8 +16,10 @@ export interface CommandQueue {
   /**
    * Resolves once stored (memory: accepted in the bounded buffer; Redis: job written to Redis).
    * Rejects MeshError QUEUE_FULL (memory bound), QUEUE_UNAVAILABLE (Redis down: fail fast, no
-   * hang), CLOSED (after close). `requestId` is unique per request: a duplicate delivery of a
-   * request that is still stored is acknowledged again but not stored twice.
+   * hang), CLOSED (after close). A second `add` with an id that is still stored is acknowledged
+   * but not stored twice. The mesh does not rely on this: it gives every delivery its own id and
+   * never redelivers a queued request itself, so a caller that calls again (after a timeout, a
+   * dropped link) stores a second request: queued broadcasts are at least once, not exactly once.
    */
   add(requestId: string, payload: unknown): Promise<void>;
   /** Stop taking new requests, let the running job finish (bounded by `drainTimeout` ms), release every handle. */
@@ -24,8 +28,11 @@ export interface CommandQueue {
 
 export interface QueueBackend {
   readonly kind: 'memory' | 'redis';
-  /** One queue per (worker, command, variant); the handler runs one job at a time. */
-  open(target: QueueTarget, handler: QueueHandler): CommandQueue;
+  /**
+   * One queue per (worker, command, variant); the handler runs one job at a time. `keys`: the
+   * node's mesh keys, which a backend that stores outside the process (Redis) seals payloads with.
+   */
+  open(target: QueueTarget, handler: QueueHandler, keys?: MeshKeys): CommandQueue;
   /** Closes every queue it opened and its connections. */
   close(): Promise<void>;
 }

@@ -16,9 +16,9 @@ export function createLazyRedisQueueBackend(options: RedisQueueOptions): QueueBa
     (loading ??= import('./redis-queue.js').then(({ createRedisQueueBackend }) => createRedisQueueBackend(options)));
   return {
     kind: 'redis',
-    open(target, handler): CommandQueue {
+    open(target, handler, keys): CommandQueue {
       const name = queueName(target);
-      const opened = load().then((backend) => backend.open(target, handler));
+      const opened = load().then((backend) => backend.open(target, handler, keys));
       opened.catch((err: unknown) => logger.error(`queue ${name} could not be opened: ${describe(err)}`));
       return {
         name,

@@ -44,7 +44,7 @@ export function createMemoryQueueBackend(
 
 class MemoryQueue implements CommandQueue {
   private readonly waiting: PendingRequest[] = [];
-  /** Ids of stored, unfinished requests: a redelivered request is acknowledged, not stored twice. */
+  /** Ids of stored, unfinished requests: an `add` with one of them is acknowledged, not stored twice. */
   private readonly pendingIds = new Set<string>();
   private running: { requestId: string; done: Promise<void> } | undefined;
   private closing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { Queue, WaitingError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { jobIdFor, jobOptions, RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
@@ -6,10 +6,11 @@ import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js
 import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
 import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
+import type { PayloadSealer } from './sealed-payload.js';
 
-/** What a job holds: the payload boxed, so that an `undefined` payload survives BullMQ's JSON. */
+/** What a job holds: the payload sealed (AEAD, bound to this queue and job id), never in clear. */
 interface StoredRequest {
-  payload?: unknown;
+  sealed: string;
 }
 
 export interface RedisCommandQueueContext {
@@ -19,6 +20,7 @@ export interface RedisCommandQueueContext {
   backoff: number;
   logger: MeshLogger;
   outage: RedisOutage;
+  sealer: PayloadSealer;
   onClosed: () => void;
 }
 
@@ -81,11 +83,13 @@ export class RedisCommandQueue implements CommandQueue {
     if (typeof requestId !== 'string' || requestId === '') {
       throw new TypeError(`${this.name}: requestId must be a non-empty string`);
     }
-    const { attempts, backoff, clients, outage } = this.context;
+    const { attempts, backoff, clients, outage, sealer } = this.context;
+    const jobId = jobIdFor(requestId);
+    const sealed = sealer.seal(payload, { queue: this.name, jobId });
     try {
       await whenUsable(clients.producer);
       await within(
-        this.queue.add(this.target.command, { payload }, jobOptions(jobIdFor(requestId), attempts, backoff)),
+        this.queue.add(this.target.command, { sealed }, jobOptions(jobId, attempts, backoff)),
         ADD_TIMEOUT_MS,
         () => new Error(`storing took longer than ${ADD_TIMEOUT_MS} ms`),
       );
@@ -152,7 +156,7 @@ export class RedisCommandQueue implements CommandQueue {
     const running: RunningJob = { jobId: job.id, handlerDone: false, abandon, recorded, markRecorded };
     this.running = running;
 
-    const work = Promise.resolve().then(() => this.handler(job.data.payload));
+    const work = Promise.resolve().then(() => this.handler(this.openPayload(job)));
     const outcome = await Promise.race([
       work.then(
         () => 'done' as const,
@@ -171,6 +175,19 @@ export class RedisCommandQueue implements CommandQueue {
       await this.handBack(job, token);
     } finally {
       running.markRecorded();
+    }
+  }
+
+  /**
+   * An entry that does not open was changed in Redis, moved from another job, or sealed under a
+   * key this node no longer holds: it is never run, and fails at once without retries (kept as a
+   * failed job, logged by logFailure).
+   */
+  private openPayload(job: Job<StoredRequest>): unknown {
+    try {
+      return this.context.sealer.open(job.data?.sealed, { queue: this.name, jobId: job.id ?? '' });
+    } catch (err) {
+      throw new UnrecoverableError(`refused, not run: ${errorMessage(err)}`);
     }
   }
 

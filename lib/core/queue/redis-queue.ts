@@ -1,9 +1,11 @@
+import type { MeshKeys } from '../crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import { silentLogger, type MeshLogger } from '../logger.js';
 import { type CommandQueue, type QueueBackend, type QueueHandler, type QueueTarget, queueName } from './command-queue.js';
 import { ownClients, sharedClients, type RedisClients, type RedisTarget } from './redis-clients.js';
 import { RedisCommandQueue } from './redis-command-queue.js';
 import { RedisOutage } from './redis-outage.js';
+import { payloadSealer } from './sealed-payload.js';
 
 export type RedisConnectionOption =
   | string /* redis:// URL */
@@ -20,6 +22,8 @@ export interface RedisQueueOptions {
   /** BullMQ key prefix. Default 'bull'. */
   prefix?: string;
   logger?: MeshLogger;
+  /** Mesh keys to seal payloads at rest with, when `open` is not given any (a node gives its own). */
+  keys?: MeshKeys;
 }
 
 /**
@@ -53,8 +57,11 @@ export function createRedisQueueBackend(options: RedisQueueOptions = {}): QueueB
 
   return {
     kind: 'redis',
-    open(target: QueueTarget, handler: QueueHandler): CommandQueue {
+    open(target: QueueTarget, handler: QueueHandler, keys?: MeshKeys): CommandQueue {
       if (closing) throw new MeshError(MeshErrorCode.CLOSED, 'the Redis queue backend is closed');
+      const sealWith = keys ?? options.keys;
+      // Never plain JSON in Redis: without keys there is nothing to seal with.
+      if (!sealWith) throw new TypeError('the Redis queue backend needs the mesh keys to seal payloads at rest');
       const name = queueName(target);
       // Two workers on one target would run its requests two at a time.
       if (queues.has(name)) throw new Error(`queue ${name} is already open`);
@@ -66,6 +73,7 @@ export function createRedisQueueBackend(options: RedisQueueOptions = {}): QueueB
         backoff,
         logger,
         outage,
+        sealer: payloadSealer(sealWith),
         onClosed: () => queues.delete(name),
       });
       queues.set(name, queue);

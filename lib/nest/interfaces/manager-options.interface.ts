@@ -1,4 +1,5 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { PrivateKeyOption } from '../../core/crypto/mesh-keys.js';
 import type { MeshSchema } from '../../core/schema.js';
 
 /** Options of `SocketMeshModule.forManager(options)`. */
@@ -9,8 +10,8 @@ export interface SocketMeshManagerOptions {
   host?: string;
   /** Shared by every node of the mesh; a node with other keys cannot connect. */
   publicKey: string;
-  /** Shared by every node of the mesh; a node with other keys cannot connect. */
-  privateKey: string;
+  /** Shared by every node of the mesh, at least 32 characters; a list (current first) during a key rotation. */
+  privateKey: PrivateKeyOption;
   /** The whole schema, when the manager should hold workers to it (seed object format). */
   schema?: MeshSchema;
   /** Handshake must finish within this many ms (default 5000). */

@@ -1,3 +1,4 @@
+import type { PrivateKeyOption } from '../../core/crypto/mesh-keys.js';
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
 import type { NodeTuningOptions, QueueOptions } from '../../core/options/node-options.js';
@@ -37,7 +38,8 @@ export interface SocketMeshWorkerOptions extends NodeTuningOptions {
   /** Shared by every node of the mesh; a node with other keys cannot connect. */
   publicKey: string;
   /** Shared by every node of the mesh; a node with other keys cannot connect. */
-  privateKey: string;
+  /** One key, or a list for a rotation (current first). */
+  privateKey: PrivateKeyOption;
   /**
    * Keep queued broadcasts in Redis (BullMQ): a `redis://` URL or ioredis options. Absent: the
    * `BullModule.forRoot()` connection when the app configures `@nestjs/bullmq`, else memory.

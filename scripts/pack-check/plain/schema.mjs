@@ -12,7 +12,7 @@ export const schema = {
     },
   },
 };
-export const keys = { publicKey: 'mesh-public', privateKey: 'mesh-secret' };
+export const keys = { publicKey: 'mesh-public', privateKey: 'pack-check-mesh-secret-0123456789abcdef' };
 export const port = Number(process.env.MESH_PORT);
 /** SIGTERM closes the node; the process then has to exit by itself (exit code 0). */
 export function closeOnSigterm(closable) {
