@@ -365,6 +365,11 @@ export class KeyHolder {
     return this.socket.connected;
   }
 
+  /** Past the handshake (session keys in hand) and still connected. */
+  get established(): boolean {
+    return this.sealer !== undefined && this.socket.connected;
+  }
+
   /** Seals a plaintext (a message batch, or any string / bytes) with this connection's next counter. */
   seal(plaintext: unknown[][] | string | Buffer): Buffer {
     if (!this.sealer) throw new Error('no session: the handshake did not complete');
