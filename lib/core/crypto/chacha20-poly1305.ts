@@ -127,6 +127,11 @@ export function frameAead(): Aead {
   return nodeAead;
 }
 
+/** Throws MESH_SCHEMA_INVALID for a SOCKET_MESH_CRYPTO value other than auto, node or sodium. */
+export function checkCryptoMode(): void {
+  mode ??= readMode();
+}
+
 function readMode(): 'auto' | 'node' | 'sodium' {
   const value = process.env.SOCKET_MESH_CRYPTO ?? '';
   if (value === '' || value === 'auto') return 'auto';
