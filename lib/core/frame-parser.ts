@@ -47,8 +47,17 @@ function asBuffer(chunk: unknown): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * Our frames are decoded here; every other packet goes to the default decoder. The one state
+ * that needs is whether a binary chunk is an attachment the default decoder waits for: that
+ * is read off the public wire format (socket.io protocol v5: a BINARY_EVENT or BINARY_ACK
+ * header starts `5<n>-` or `6<n>-` and is followed by exactly n binary chunks), not off the
+ * default decoder's private fields.
+ */
 class Decoder extends Emitter<Record<string, never>, Record<string, never>, { decoded: (packet: Packet) => void }> {
   private readonly fallback = new defaultParser.Decoder();
+  /** Binary chunks still owed to the default decoder's current packet. */
+  private attachmentsDue = 0;
 
   constructor() {
     super();
@@ -56,19 +65,35 @@ class Decoder extends Emitter<Record<string, never>, Record<string, never>, { de
   }
 
   add(chunk: unknown): void {
-    // A binary chunk is ours unless the default parser is in the middle of a binary packet.
-    const reconstructing = (this.fallback as unknown as { reconstructor: unknown }).reconstructor;
-    const buffer = typeof chunk === 'string' || reconstructing ? undefined : asBuffer(chunk);
+    if (typeof chunk === 'string') {
+      this.fallback.add(chunk); // throws on a malformed packet, before we count anything
+      this.attachmentsDue = attachmentsOf(chunk);
+      return;
+    }
+    if (this.attachmentsDue > 0) {
+      this.attachmentsDue--;
+      this.fallback.add(chunk);
+      return;
+    }
+    const buffer = asBuffer(chunk);
     if (buffer && buffer.length > 0 && buffer[0] === FRAME_TAG) {
       this.emitReserved('decoded', { type: defaultParser.PacketType.EVENT, nsp: '/', data: [Events.FRAME, buffer.subarray(1)] });
       return;
     }
-    this.fallback.add(chunk);
+    this.fallback.add(chunk); // not ours and not expected: the default decoder refuses it
   }
 
   destroy(): void {
+    this.attachmentsDue = 0;
     this.fallback.destroy();
   }
+}
+
+/** Attachments announced by a packet header the default decoder accepted (0 for a plain packet). */
+function attachmentsOf(header: string): number {
+  const type = header.charCodeAt(0) - 48;
+  if (type !== defaultParser.PacketType.BINARY_EVENT && type !== defaultParser.PacketType.BINARY_ACK) return 0;
+  return Number(header.slice(1, header.indexOf('-')));
 }
 
 /** Pass as `parser` to both the socket.io Server and the client: both ends must agree. */

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
+import { CallDeadlines } from './call-deadlines.js';
 import type { CommandTable } from './command-spec.js';
 import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
@@ -23,7 +24,9 @@ export interface PeerLinkOptions {
 interface PendingCall {
   resolve(value: unknown): void;
   reject(error: MeshError): void;
-  timer: NodeJS.Timeout;
+  /** performance.now() ms */
+  deadline: number;
+  timeoutMs: number;
   command: string;
 }
 
@@ -40,6 +43,7 @@ export class PeerLink extends EventEmitter {
   private readonly handshake: ClientHandshake;
   private channel: SecureChannel | undefined;
   private readonly pending = new Map<number, PendingCall>();
+  private readonly deadlines = new CallDeadlines((now) => this.expire(now));
   private nextId = 1;
   private authFailuresLogged = 0;
   private retryDelay = RETRY_MIN_MS;
@@ -116,11 +120,9 @@ export class PeerLink extends EventEmitter {
       return Promise.reject(this.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(this.error(MeshErrorCode.TIMEOUT, `${this.label} did not answer '${command}' within ${timeoutMs} ms`, command));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, command });
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(id, { resolve, reject, deadline, timeoutMs, command });
+      this.deadlines.add(deadline);
     });
   }
 
@@ -135,6 +137,7 @@ export class PeerLink extends EventEmitter {
     this.socket.removeAllListeners();
     this.socket.disconnect();
     this.failPending('link closed');
+    this.deadlines.stop();
     if (wasUp) this.emit('down');
   }
 
@@ -182,7 +185,7 @@ export class PeerLink extends EventEmitter {
         const call = this.pending.get(message[1]);
         if (!call) return; // answered after its timeout: nobody waits for it any more
         this.pending.delete(message[1]);
-        clearTimeout(call.timer);
+        if (this.pending.size === 0) this.deadlines.idle();
         if (message[0] === Msg.RESULT) call.resolve(message[2]);
         else call.reject(this.remoteError(message[2], call.command));
         return;
@@ -245,10 +248,25 @@ export class PeerLink extends EventEmitter {
     if (this.pending.size === 0) return;
     const calls = [...this.pending.values()];
     this.pending.clear();
+    this.deadlines.stop();
     for (const call of calls) {
-      clearTimeout(call.timer);
       call.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, message, call.command));
     }
+  }
+
+  /** Fails the calls due by `now`; returns the earliest deadline left. */
+  private expire(now: number): number {
+    let next = Infinity;
+    for (const [id, call] of this.pending) {
+      if (call.deadline <= now) {
+        this.pending.delete(id);
+        call.reject(this.error(MeshErrorCode.TIMEOUT, `${this.label} did not answer '${call.command}' within ${call.timeoutMs} ms`, call.command));
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (this.pending.size === 0) this.deadlines.idle();
+    return next;
   }
 
   private logAuthFailure(message: string): void {

@@ -1,4 +1,5 @@
 import { FrameOpener, FrameSealer } from './crypto/frame-cipher.js';
+import { checkCryptoMode } from './crypto/chacha20-poly1305.js';
 import type { SessionKeys } from './crypto/handshake.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { Events } from './protocol.js';
@@ -41,6 +42,7 @@ export class SecureChannel {
     session: SessionKeys,
     private readonly options: ChannelOptions,
   ) {
+    checkCryptoMode(); // a bad SOCKET_MESH_CRYPTO fails here, not inside a later flush
     this.sealer = new FrameSealer(session.sendKey);
     this.opener = new FrameOpener(session.receiveKey);
     socket.on(Events.FRAME, this.onFrame);

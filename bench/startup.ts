@@ -1,0 +1,78 @@
+/**
+ * `node build/bench/startup.js [--rounds=N] [--list]`: start-up times, each in fresh
+ * processes, interleaved round by round. Times are ms since the process started.
+ *
+ * - import 'socket-mesh/plain' and the main entry (lib/plain.js, lib/index.js)
+ * - a plain SocketNode registered with a manager
+ * - a bare Nest application context ready, and a Nest socket-mesh worker registered
+ *
+ * `--list` also prints the packages each case loaded (to check that BullMQ, ioredis and the
+ * optional integrations stay unloaded until used).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Manager } from '../lib/core/manager.js';
+import { BENCH_KEYS, managerLogger } from './config.js';
+import type { StartupConfig, StartupMode, StartupResult } from './startup-child.js';
+import { median } from './stats.js';
+
+const MODES: { mode: StartupMode; label: string }[] = [
+  { mode: 'import-plain', label: "import 'socket-mesh/plain'" },
+  { mode: 'import-main', label: "import 'socket-mesh' (main entry)" },
+  { mode: 'plain-node', label: 'plain SocketNode registered' },
+  { mode: 'nest-bare', label: 'bare Nest application context ready' },
+  { mode: 'nest-worker', label: 'Nest socket-mesh worker registered' },
+];
+
+const args = process.argv.slice(2);
+const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 7);
+const list = args.includes('--list');
+const child = fileURLToPath(new URL('./startup-child.js', import.meta.url));
+
+function runChild(config: StartupConfig): Promise<StartupResult> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(child, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    let result: StartupResult | undefined;
+    proc.once('message', (m: StartupResult) => (result = m));
+    proc.once('error', reject);
+    proc.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`${config.mode}: exit code ${code}`))));
+  });
+}
+
+const manager = new Manager({ ...BENCH_KEYS, port: 0, host: '127.0.0.1', logger: managerLogger() });
+await manager.ready();
+try {
+  const samples = new Map<StartupMode, { done: number[]; own: number[]; cpu: number[] }>(MODES.map((m) => [m.mode, { done: [], own: [], cpu: [] }]));
+  for (let round = 0; round < rounds; round++) {
+    for (const { mode } of MODES) {
+      const r = await runChild({ mode, managerPort: manager.port, list: false });
+      samples.get(mode)!.done.push(r.doneMs);
+      samples.get(mode)!.own.push(r.doneMs - r.startMs);
+      samples.get(mode)!.cpu.push(r.cpuMs);
+    }
+  }
+  const fmt = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+  console.log(`start-up, ${rounds} fresh processes per row, median (min–max), ms; node ${process.version}`);
+  console.log('| case | since process start | of which the measured step | CPU used by then |');
+  console.log('| --- | --- | --- | --- |');
+  for (const { mode, label } of MODES) {
+    const s = samples.get(mode)!;
+    console.log(`| ${label} | ${fmt(s.done)} | ${fmt(s.own)} | ${fmt(s.cpu)} |`);
+  }
+  const bare = median(samples.get('nest-bare')!.done);
+  const worker = median(samples.get('nest-worker')!.done);
+  const cpuGap = median(samples.get('nest-worker')!.cpu) - median(samples.get('nest-bare')!.cpu);
+  console.log(`\nNest worker registered ${(worker - bare).toFixed(0)} ms (CPU: ${cpuGap.toFixed(0)} ms) after a bare Nest context is ready (medians).`);
+  if (list) {
+    for (const { mode, label } of MODES) {
+      const r = await runChild({ mode, managerPort: manager.port, list: true });
+      const mods = r.modules ?? [];
+      const packages = mods.filter((m) => !m.startsWith('socket-mesh:'));
+      const watch = ['bullmq', 'ioredis', '@nestjs/bullmq', 'sodium-native', '@nestjs/core'].map((p) => `${p} ${packages.includes(p) ? 'LOADED' : 'no'}`);
+      console.log(`\n${label}: ${packages.length} packages, ${mods.length - packages.length} socket-mesh files; ${watch.join(', ')}`);
+      console.log(`  ${packages.join(' ')}`);
+    }
+  }
+} finally {
+  await manager.close();
+}
