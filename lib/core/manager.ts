@@ -116,7 +116,7 @@ export class Manager extends EventEmitter {
     await this.startup.catch(() => undefined);
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await new Promise<void>((resolve) => void this.io.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
     const discovery = this.discovery;
     if (discovery?.listening) {
@@ -386,7 +386,7 @@ export function parseRegistration(input: unknown): Registration {
     throw badRegistration((err as Error).message);
   }
   if (typeof r.commands !== 'object' || r.commands === null || Array.isArray(r.commands)) throw badRegistration('commands');
-  const commands: CommandTable = Object.create(null);
+  const commands = Object.create(null) as CommandTable;
   for (const [name, spec] of Object.entries(r.commands as Record<string, unknown>)) {
     if (!isName(name)) throw badRegistration(`command name`);
     commands[name] = parseSpec(name, spec);
