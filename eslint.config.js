@@ -35,6 +35,11 @@ export default tseslint.config(
     },
   },
   {
+    // Type tests name methods to inspect their types (`expectTypeOf(node.peers)`), never call them.
+    files: ['test/types/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
+  },
+  {
     // The packed-tarball check compiles these against the installed `socket-mesh` package,
     // which exists only inside scripts/pack-check.sh's temporary project: without it every
     // import is `any`, so they get the syntactic rules only.
