@@ -46,7 +46,11 @@ const worker: SocketMeshWorkerOptions = {
   maxPending: 1000,
   drainTimeout: 5000,
 };
-expectTypeOf({ ...worker, manager: { url: 'http://127.0.0.1:8766' }, allow: 'anyNode' as const }).toExtend<SocketMeshWorkerOptions>();
+expectTypeOf({
+  ...worker,
+  manager: { url: 'http://127.0.0.1:8766' },
+  allow: 'anyNode' as const,
+}).toExtend<SocketMeshWorkerOptions>();
 expectTypeOf({ ...worker, redis: { host: '127.0.0.1', port: 6379 } }).toExtend<SocketMeshWorkerOptions>();
 // @ts-expect-error manager and the keys are required
 const _workerNoManager: SocketMeshWorkerOptions = { publicKey: 'pub', privateKey: 'priv' };

@@ -18,7 +18,12 @@ describe('MeshError', () => {
 
   it('keeps the call details locally, but its wire form is code and message only', () => {
     const outcomes: MeshOutcome[] = [{ worker: 'B', variant: 'b1', status: 'fulfilled', value: 1 }];
-    const err = new MeshError(MeshErrorCode.PARTIAL_FAILURE, 'one failed', { worker: 'B', variant: 'b2', command: 'collect', outcomes });
+    const err = new MeshError(MeshErrorCode.PARTIAL_FAILURE, 'one failed', {
+      worker: 'B',
+      variant: 'b2',
+      command: 'collect',
+      outcomes,
+    });
     expect(err).toMatchObject({ worker: 'B', variant: 'b2', command: 'collect', outcomes });
     // Which instance failed and the others' answers are the caller's business, not the peer's.
     expect(err.toJSON()).toEqual({ code: 'MESH_PARTIAL_FAILURE', message: 'one failed' });

@@ -49,9 +49,10 @@ afterEach(async () => {
 });
 
 /** Compiles a module holding the explorer and `classes`; `init()` runs the exploration. */
-async function explorerFor(
-  classes: { providers?: Provider[]; controllers?: Type[] },
-): Promise<{ module: TestingModule; explorer: SocketMeshExplorer; logger: RecordingNestLogger }> {
+async function explorerFor(classes: {
+  providers?: Provider[];
+  controllers?: Type[];
+}): Promise<{ module: TestingModule; explorer: SocketMeshExplorer; logger: RecordingNestLogger }> {
   const logger = new RecordingNestLogger();
   const module = await Test.createTestingModule({
     imports: [DiscoveryModule],
@@ -175,7 +176,9 @@ describe('SocketMeshExplorer: the command table', () => {
   });
 
   it('an aliased provider (useExisting) is served once, not refused as a duplicate', async () => {
-    const { module, explorer } = await explorerFor({ providers: [StatusService, { provide: 'STATUS_ALIAS', useExisting: StatusService }] });
+    const { module, explorer } = await explorerFor({
+      providers: [StatusService, { provide: 'STATUS_ALIAS', useExisting: StatusService }],
+    });
     await module.init();
     expect(explorer.commands.map((c) => c.name).sort()).toEqual(['collect', 'health', 'status']);
   });
