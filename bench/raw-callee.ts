@@ -53,7 +53,7 @@ function runNext(): void {
   }
   running = true;
   waiting.shift();
-  Promise.resolve()
+  void Promise.resolve()
     .then(() => meter.handled())
     .finally(runNext);
 }
@@ -104,7 +104,7 @@ serve(
     client?.disconnect();
     await worker?.close();
     await redis?.quit();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => void server.close(() => resolve()));
     if (http.listening) await new Promise<void>((resolve) => http.close(() => resolve()));
   },
 );

@@ -72,6 +72,6 @@ serveCaller(
     client?.disconnect();
     await Promise.all(queues.map((queue) => queue.close()));
     await redis?.quit();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => void server.close(() => resolve()));
   },
 );

@@ -56,7 +56,7 @@ const VARIANT = Symbol('VARIANT');
 @Injectable()
 class WrapInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(map((value) => ({ wrapped: value, type: context.getType() })));
+    return next.handle().pipe(map((value: unknown) => ({ wrapped: value, type: context.getType() })));
   }
 }
 
@@ -251,7 +251,7 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
     class ManagerModule {}
     manager = await NestFactory.create(ManagerModule, { logger: [...LOGGER], abortOnError: false });
     await manager.listen(0, '127.0.0.1');
-    httpPort = (manager.getHttpServer().address() as AddressInfo).port;
+    httpPort = (manager.getHttpServer() as { address(): AddressInfo }).address().port;
     const { body } = await getJson(httpPort, '/socket-mesh/port');
     socketPort = (body as { port: number }).port;
 
@@ -273,7 +273,7 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
 
   afterAll(async () => {
     // Workers first, then the manager: every app.close() must release all it opened.
-    await Promise.all(open.map((app) => app?.close()));
+    await Promise.all(open.map(async (app) => app?.close()));
     await manager?.close();
   }, 30_000);
 

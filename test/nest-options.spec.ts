@@ -140,6 +140,7 @@ describe('MeshClient.node() proxy', () => {
     expect(() => {
       proxy.status = 1;
     }).toThrow(TypeError);
+    // eslint-disable-next-line @typescript-eslint/await-thenable -- proves the proxy is not a thenable
     expect(await proxy).toBe(proxy);
   });
 

@@ -181,6 +181,7 @@ describe('plain API: behaviour', () => {
         _commands: {
           _balanced: {
             whoami() {
+              // eslint-disable-next-line @typescript-eslint/no-this-alias -- the test checks what `this` was
               self = this;
               const node = this as SocketNode;
               return { worker: node.worker, variant: node.variant };
@@ -214,6 +215,7 @@ describe('plain API: behaviour', () => {
     expect(tree[Symbol.iterator]).toBeUndefined();
     expect((nodeA.call.NodeB as unknown as Record<string, unknown>).then).toBeUndefined();
     expect(typeof nodeA.call.NodeB.whoami).toBe('object');
+    // eslint-disable-next-line @typescript-eslint/await-thenable -- proves the tree is not a thenable
     const awaited = (await nodeA.call.NodeB) as unknown as typeof nodeA.call.NodeB;
     expect(typeof awaited.whoami.call).toBe('function');
 

@@ -160,7 +160,7 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
           let alive = slots.filter((s) => !s.restarting);
           // Keep at least one instance up: wait for a restart when two are down.
           if (alive.length <= 1) {
-            await Promise.race(slots.filter((s) => s.restarting).map((s) => s.restarting));
+            await Promise.race(slots.flatMap((s) => (s.restarting ? [s.restarting] : [])));
             alive = slots.filter((s) => !s.restarting);
           }
           const slot = alive[Math.floor(random() * alive.length)]!;

@@ -38,11 +38,13 @@ class FakeSocket implements FrameSocket {
     this.inbox.emit(event, ...args);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the FrameSocket contract, which mirrors socket.io's listener type
   on(event: string, listener: (...args: any[]) => void): this {
     this.inbox.on(event, listener);
     return this;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the FrameSocket contract, which mirrors socket.io's listener type
   off(event: string, listener: (...args: any[]) => void): this {
     this.inbox.off(event, listener);
     return this;

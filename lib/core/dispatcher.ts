@@ -30,7 +30,7 @@ export interface DispatcherOptions {
  * `constructor` or `__proto__` are unknown commands, never properties of a provider.
  */
 export class Dispatcher {
-  private readonly commands: Record<string, LocalCommand> = Object.create(null);
+  private readonly commands: Record<string, LocalCommand> = Object.create(null) as Record<string, LocalCommand>;
   private running = 0;
   private draining = false;
   private idleWaiters: Array<() => void> = [];

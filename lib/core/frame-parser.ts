@@ -31,8 +31,8 @@ class Encoder {
   private readonly fallback = new defaultParser.Encoder();
 
   encode(packet: Packet): Array<string | Buffer> {
-    if (!isFramePacket(packet)) return this.fallback.encode(packet);
-    const frame = packet.data[1];
+    if (!isFramePacket(packet)) return this.fallback.encode(packet) as Array<string | Buffer>;
+    const frame = (packet.data as [string, Buffer])[1];
     const out = Buffer.allocUnsafe(frame.length + 1);
     out[0] = FRAME_TAG;
     frame.copy(out, 1);

@@ -136,7 +136,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     await this.startup.catch(() => undefined);
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await new Promise<void>((resolve) => void this.io.close(() => resolve()));
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await closeDiscoveryServer(this.discovery);
   }

@@ -56,7 +56,7 @@ export class MeshNode extends EventEmitter {
     });
     // ready() may never be awaited (a plain node that only serves): don't let it be unhandled.
     this.readyPromise.catch(() => undefined);
-    this.commandTable = Object.create(null);
+    this.commandTable = Object.create(null) as CommandTable;
     for (const c of options.commands) {
       const spec: CommandSpec = { kind: c.kind, responds: c.responds, queued: c.queued };
       if (c.timeout !== undefined) spec.timeout = c.timeout;

@@ -99,7 +99,7 @@ export class MeshServer extends EventEmitter {
     await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
     clearTimeout(timer);
     await new Promise<void>((resolve) => {
-      this.io.close(() => resolve());
+      void this.io.close(() => resolve());
     });
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }

@@ -7,8 +7,10 @@ import { Events } from './protocol.js';
 /** The part of a socket.io socket (server or client side) a channel needs. */
 export interface FrameSocket {
   emit(event: string, ...args: unknown[]): unknown;
+  /* eslint-disable @typescript-eslint/no-explicit-any -- socket.io types listeners as (...args: any[]) => void; nothing narrower matches both of its sockets */
   on(event: string, listener: (...args: any[]) => void): unknown;
   off(event: string, listener: (...args: any[]) => void): unknown;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   disconnect(): unknown;
 }
 

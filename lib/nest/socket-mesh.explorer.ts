@@ -148,7 +148,7 @@ export class SocketMeshExplorer implements OnModuleInit {
   }
 
   private collectListeners(instance: object, method: (...args: unknown[]) => unknown, label: string, into: MeshEventListener[]): void {
-    const events: unknown[] | undefined = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method);
+    const events = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method) as unknown[] | undefined;
     for (const event of events ?? []) {
       if (!(MESH_EVENTS as readonly unknown[]).includes(event)) {
         throw new MeshError(MeshErrorCode.SCHEMA_INVALID, unknownEventMessage(label, event, MESH_EVENTS));

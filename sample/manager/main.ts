@@ -9,7 +9,7 @@ app.enableShutdownHooks();
 // Loopback only: everything in this demo runs on one machine.
 await app.listen(Number(process.env.MANAGER_HTTP_PORT) || 0, '127.0.0.1');
 
-const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+const httpPort = (app.getHttpServer() as { address(): AddressInfo }).address().port;
 // Ask the manager for its socket port the same way a worker given `manager: { url }` would.
 const response = await fetch(`http://127.0.0.1:${httpPort}/socket-mesh/port`);
 const { port } = (await response.json()) as { port: number };

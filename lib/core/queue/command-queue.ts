@@ -1,6 +1,7 @@
 import type { MeshKeys } from '../crypto/mesh-keys.js';
 
 /** Runs one queued request; its return value is not sent anywhere (the caller was answered at storage time). */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- says a handler may be sync or async
 export type QueueHandler = (payload: unknown) => Promise<unknown> | unknown;
 
 /** Which queue: each instance (variant) of a worker has its own queue per queued command. */

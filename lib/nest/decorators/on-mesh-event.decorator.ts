@@ -12,7 +12,7 @@ import { ON_MESH_EVENT_METADATA, type MeshEventName } from '../socket-mesh.const
 export function OnMeshEvent(event: MeshEventName): MethodDecorator {
   return (_target, _key, descriptor) => {
     const method = descriptor.value as object;
-    const events: unknown[] = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method) ?? [];
+    const events = (Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method) as unknown[] | undefined) ?? [];
     Reflect.defineMetadata(ON_MESH_EVENT_METADATA, [...events, event], method);
     return descriptor;
   };
