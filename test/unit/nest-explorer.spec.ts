@@ -166,8 +166,9 @@ describe('SocketMeshExplorer: the command table', () => {
     const command = (name: string) => explorer.commands.find((c) => c.name === name)!;
 
     guardSaw.length = 0;
-    await expect(command('status').handler({ test: 1 })).resolves.toEqual({ payload: { test: 1 }, tag: 'status-service' });
-    const expected: MeshHandlerContext = { worker: WORKER, command: 'status', kind: 'balanced' };
+    const callContext = { caller: { worker: 'NodeA', variant: 'a1' }, metadata: { trace: 't1' } };
+    await expect(command('status').handler({ test: 1 }, callContext)).resolves.toEqual({ payload: { test: 1 }, tag: 'status-service' });
+    const expected: MeshHandlerContext = { worker: WORKER, command: 'status', kind: 'balanced', ...callContext };
     expect(guardSaw).toEqual([{ type: 'mesh', data: { test: 1 }, context: expected }]);
     await expect(command('health').handler(undefined)).resolves.toBe('ok');
     await expect(command('collect').handler({})).resolves.toBe('first');
