@@ -4,7 +4,7 @@
  * with real workers on 127.0.0.1.
  */
 import 'reflect-metadata';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication, type INestApplicationContext } from '@nestjs/common';
@@ -112,7 +112,7 @@ describe('Nest MeshRegistry', () => {
     const app: INestApplication = await NestFactory.create(ManagerModule, { logger: [...LOGGER], abortOnError: false });
     closers.push(() => app.close());
     await app.listen(0, '127.0.0.1');
-    const httpPort = (app.getHttpServer().address() as AddressInfo).port;
+    const httpPort = ((app.getHttpServer() as Server).address() as AddressInfo).port;
     const registry = app.get(MeshRegistry);
     expect(registry.nodes()).toEqual([]);
 

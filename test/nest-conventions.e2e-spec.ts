@@ -6,7 +6,7 @@
  * handlers, and MeshExceptionFilter at a real HTTP endpoint of a gateway.
  */
 import 'reflect-metadata';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
@@ -248,7 +248,7 @@ describe('Nest conventions on mesh handlers', () => {
     );
     gateway.useGlobalFilters(new MeshExceptionFilter());
     await gateway.listen(0, '127.0.0.1');
-    gatewayPort = (gateway.getHttpServer().address() as AddressInfo).port;
+    gatewayPort = ((gateway.getHttpServer() as Server).address() as AddressInfo).port;
     apps.push(gateway);
     nodeA = gateway.get(MeshClient);
     const c = await NestFactory.createApplicationContext(workerModule('NodeC', { ...base, connect: ['NodeB'] }, []), { logger: [...LOGGER] });
@@ -257,7 +257,7 @@ describe('Nest conventions on mesh handlers', () => {
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app?.close()));
+    await Promise.all(apps.map(async (app) => app?.close()));
     await manager?.close();
   }, 30_000);
 

@@ -172,7 +172,7 @@ if (redisUp || process.env.CI === 'true') {
         await admin.hset(`bull:${name}:moved`, 'data', (await admin.hget(`bull:${name}:donor`, 'data'))!);
         hold.open();
         await waitFor(() => ran.includes('donor'), 10_000, 'the intact job after the refused ones');
-        await waitFor(async () => (await new Set(await admin.zrange(`bull:${name}:failed`, 0, -1))).size === 2, 10_000, 'two failed jobs');
+        await waitFor(async () => (new Set(await admin.zrange(`bull:${name}:failed`, 0, -1))).size === 2, 10_000, 'two failed jobs');
         expect(ran).toEqual(['first', 'donor']);
         const failed = await admin.zrange(`bull:${name}:failed`, 0, -1);
         expect(failed.sort()).toEqual(['flipped', 'moved']);

@@ -314,6 +314,7 @@ describe('wrong keys', () => {
     }
     const logged = logOf(target).lines.slice(mark).map((l) => l.message);
     expect(logged.join('\n')).not.toContain('forged');
+    // eslint-disable-next-line no-control-regex -- the escape character is what must not get through
     expect(logged.every((m) => !/[\r\n\u001b]/.test(m))).toBe(true);
   });
 

@@ -91,7 +91,7 @@ class Decoder extends Emitter<Record<string, never>, Record<string, never>, { de
 
 /** Attachments announced by a packet header the default decoder accepted (0 for a plain packet). */
 function attachmentsOf(header: string): number {
-  const type = header.charCodeAt(0) - 48;
+  const type = (header.charCodeAt(0) - 48) as defaultParser.PacketType;
   if (type !== defaultParser.PacketType.BINARY_EVENT && type !== defaultParser.PacketType.BINARY_ACK) return 0;
   return Number(header.slice(1, header.indexOf('-')));
 }

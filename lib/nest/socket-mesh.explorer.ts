@@ -193,7 +193,7 @@ export class SocketMeshExplorer implements OnModuleInit {
   ): (payload: unknown, context: MeshHandlerContext) => Promise<unknown> {
     const host = instance.constructor;
     // An undecorated first parameter is the payload, typed 'body' for pipes like ValidationPipe.
-    const params: Record<string, { index: number }> = Reflect.getMetadata(MESH_ARGS_METADATA, host, methodName) ?? {};
+    const params = (Reflect.getMetadata(MESH_ARGS_METADATA, host, methodName) as Record<string, { index: number }> | undefined) ?? {};
     if (!Object.values(params).some((param) => param.index === 0)) {
       const payload = { index: 0, data: undefined, pipes: [] };
       Reflect.defineMetadata(MESH_ARGS_METADATA, { ...params, [`${MeshParamType.PAYLOAD}:0`]: payload }, host, methodName);

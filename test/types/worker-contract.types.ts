@@ -41,6 +41,6 @@ export async function caller(mesh: MeshClient): Promise<void> {
   // @ts-expect-error the payload is required
   await b.status();
   // @ts-expect-error only declared commands exist
-  await b.missing();
+  await b.missing(); // eslint-disable-line @typescript-eslint/no-unsafe-call
   void [notArray, notAnswer];
 }

@@ -7,7 +7,7 @@ import { PeerGroup } from '../../lib/core/node/peer-group.js';
 import type { PeerLinkState } from '../../lib/core/peer-link.js';
 import { recordingLogger } from '../support/recording-logger.js';
 
-const commands: CommandTable = Object.assign(Object.create(null), {
+const commands: CommandTable = Object.assign(Object.create(null) as CommandTable, {
   work: { kind: 'balanced', responds: false, queued: false },
   retried: { kind: 'balanced', responds: false, queued: false, retries: 2 },
 });

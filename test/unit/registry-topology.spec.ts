@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { entryOf, Registry, type RegisteredInstance } from '../../lib/core/manager/registry.js';
+import type { CommandTable } from '../../lib/core/command-spec.js';
 
 let port = 4000;
 function instance(worker: string, variant: string, allow: string[] | 'anyNode', connect: string[]): RegisteredInstance {
-  return { worker, variant, host: '127.0.0.1', port: ++port, allow, connect, commands: Object.create(null), registeredAt: 0 };
+  return { worker, variant, host: '127.0.0.1', port: ++port, allow, connect, commands: Object.create(null) as CommandTable, registeredAt: 0 };
 }
 
 const peerVariants = (registry: Registry, i: RegisteredInstance) => registry.topologyFor(i).peers.map((p) => p.variant).sort();

@@ -32,7 +32,7 @@ export function parseRegistration(input: unknown): Registration {
     throw badRegistration((err as Error).message);
   }
   if (typeof r.commands !== 'object' || r.commands === null || Array.isArray(r.commands)) throw badRegistration('commands');
-  const commands: CommandTable = Object.create(null);
+  const commands = Object.create(null) as CommandTable;
   for (const [name, spec] of Object.entries(r.commands as Record<string, unknown>)) {
     if (!isName(name)) throw badRegistration(`command name`);
     commands[name] = parseSpec(r.worker, name, spec);

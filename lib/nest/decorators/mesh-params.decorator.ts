@@ -19,7 +19,7 @@ function meshParam(type: number, data: string | undefined, pipes: Pipe[]): Param
   return (target, key, index) => {
     if (key === undefined) return;
     const host = target.constructor;
-    const args: Record<string, MeshParamMetadata> = Reflect.getMetadata(MESH_ARGS_METADATA, host, key) ?? {};
+    const args = (Reflect.getMetadata(MESH_ARGS_METADATA, host, key) as Record<string, MeshParamMetadata> | undefined) ?? {};
     Reflect.defineMetadata(MESH_ARGS_METADATA, { ...args, [`${type}:${index}`]: { index, data, pipes } }, host, key);
   };
 }
