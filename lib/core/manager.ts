@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import type { CommandSpec, CommandTable } from './command-spec.js';
@@ -7,6 +7,8 @@ import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
+import { validateHttpAuth, type ManagerHttpAuth } from './manager-http/http-auth.js';
+import { ManagerHttp } from './manager-http/manager-http.js';
 import { Msg, type Registration } from './protocol.js';
 import { Registry, type RegisteredInstance, type RegistryEntry } from './registry.js';
 import { suggestName, validateMeshSchema, validateRights, type MeshSchema, type NormalizedWorker } from './schema.js';
@@ -25,8 +27,11 @@ export interface ManagerOptions {
   /**
    * Port of the small HTTP server answering `GET /socket-mesh/port` when `port` is undefined
    * (default 8765, as the seed); `false` turns it off (the Nest module serves it instead).
+   * Given explicitly, it is started even when `port` is set: it also serves the topology page.
    */
   discoveryPort?: number | false;
+  /** Bearer token for the registry, topology and event routes (the port route and the page shell stay open). */
+  httpAuth?: ManagerHttpAuth;
   logLevel?: LogLevel;
   logger?: MeshLogger;
   /** Handshake must finish within this many ms (default 5000). */
@@ -53,6 +58,8 @@ const NEAR_MISS_GRACE_MS = 5000;
  */
 export class Manager extends EventEmitter {
   readonly keys: MeshKeys;
+  /** The HTTP routes (discovery, registry, topology page and its event stream). */
+  readonly routes: ManagerHttp;
   private readonly logger: MeshLogger;
   private readonly http: HttpServer;
   private readonly io: Server;
@@ -76,10 +83,11 @@ export class Manager extends EventEmitter {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema);
     this.maxFrameSize = options.maxFrameSize ?? 1024 * 1024;
     this.handshakeTimeout = options.handshakeTimeout ?? 5000;
+    this.routes = new ManagerHttp({ port: () => this.port, nodes: () => this.nodes(), events: this }, validateHttpAuth(options.httpAuth));
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      onRequest: (req, res) => this.serveHttp(req, res),
+      onRequest: (req, res) => this.routes.handle(req, res, { streams: false }),
     }));
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
@@ -114,6 +122,7 @@ export class Manager extends EventEmitter {
     this.closed = true;
     clearTimeout(this.nearMissTimer);
     await this.startup.catch(() => undefined);
+    this.routes.close();
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
@@ -129,18 +138,11 @@ export class Manager extends EventEmitter {
     await listen(this.http, this.options.port ?? 0, this.options.host);
     this.logger.info(`manager listening on port ${this.port} (key ${this.keys.keyId})`);
     const discoveryPort = this.options.discoveryPort ?? 8765;
-    if (this.options.port === undefined && discoveryPort !== false) {
-      this.discovery = createServer((req, res) => this.serveHttp(req, res));
+    if (discoveryPort !== false && (this.options.port === undefined || this.options.discoveryPort !== undefined)) {
+      this.discovery = createServer((req, res) => this.routes.handle(req, res));
       await listen(this.discovery, discoveryPort, this.options.host);
       this.logger.info(`port discovery on http://${this.options.host ?? 'localhost'}:${this.discoveryPort}/socket-mesh/port`);
     }
-  }
-
-  private serveHttp(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === '/socket-mesh/port') return json(res, 200, { port: this.port });
-    if (req.method === 'GET' && path === '/socket-mesh/nodes') return json(res, 200, this.nodes());
-    json(res, 404, { error: 'not found' });
   }
 
   private overRate(address: string): boolean {
@@ -347,10 +349,6 @@ export class Manager extends EventEmitter {
       }
     }
   }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 /** The worker name a connecting socket claims (unverified: for log de-duplication only). */
