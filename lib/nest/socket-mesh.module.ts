@@ -7,6 +7,7 @@ import { ManagerHost } from './manager.host.js';
 import { MeshClient } from './mesh-client.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
+import { TopologyController } from './topology.controller.js';
 import {
   createManagerAsyncProviders,
   createManagerProviders,
@@ -55,7 +56,7 @@ export class SocketMeshModule {
       module: SocketMeshModule,
       imports,
       providers: [...providers, ManagerHost],
-      controllers: [DiscoveryController],
+      controllers: [DiscoveryController, TopologyController],
       exports: [ManagerHost],
     };
   }

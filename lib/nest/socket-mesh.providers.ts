@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import type { ManagerAddress } from '../core/manager-link.js';
 import type { ManagerOptions } from '../core/manager.js';
+import { validateHttpAuth } from '../core/manager-http/http-auth.js';
 import { suggestName, validateRights } from '../core/schema.js';
 import type {
   SocketMeshManagerAsyncOptions,
@@ -87,6 +88,7 @@ const MANAGER_KEYS = [
   'handshakeTimeout',
   'maxFrameSize',
   'registrationsPerSecond',
+  'httpAuth',
 ] as const satisfies readonly (keyof SocketMeshManagerOptions)[];
 
 const QUEUE_KEYS = ['maxPending', 'attempts', 'backoff'] as const satisfies readonly (keyof SocketMeshQueueOptions)[];
@@ -263,6 +265,7 @@ export function resolveManagerOptions(options: unknown): ResolvedManagerOptions 
     handshakeTimeout: r.positive('handshakeTimeout'),
     maxFrameSize: r.positive('maxFrameSize', true),
     registrationsPerSecond: r.positive('registrationsPerSecond'),
+    httpAuth: validateHttpAuth(r.raw('httpAuth'), MANAGER_LABEL),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
