@@ -48,7 +48,10 @@
     return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') + ' (' + ago + ' ago)';
   }
 
+  var lastView;
+
   function render(view) {
+    lastView = view;
     fill('workers', view.workers.map(function (w) {
       return [w.name, String(w.instances), list(w.allow), list(w.connect), w.commands.join(', ') || '—'];
     }), 5, 'no worker registered');
@@ -102,5 +105,7 @@
     });
   }
 
+  // Keeps the 'since' column current between changes.
+  setInterval(function () { if (lastView) render(lastView); }, 5000);
   connect();
 })();
