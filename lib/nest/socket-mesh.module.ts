@@ -6,7 +6,6 @@ import type { SocketMeshWorkerAsyncOptions, SocketMeshWorkerOptions } from './in
 import { ManagerHost } from './manager.host.js';
 import { MeshClient } from './mesh-client.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
-import { SOCKET_MESH_WORKER_OPTIONS } from './socket-mesh.constants.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
 import { TopologyController } from './topology.controller.js';
 import {
@@ -47,8 +46,7 @@ export class SocketMeshModule {
       module: SocketMeshModule,
       imports: [DiscoveryModule, ...imports],
       providers: [...providers, SocketMeshExplorer, MeshWorkerHost, MeshClient],
-      // MeshWorkerHost and the options: for MeshHealthIndicator ('socket-mesh/terminus'), declared in the app's modules.
-      exports: [MeshClient, MeshWorkerHost, SOCKET_MESH_WORKER_OPTIONS],
+      exports: [MeshClient],
     };
   }
 

@@ -1,6 +1,8 @@
-import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { RedisOptions } from 'ioredis';
+import { MeshError, MeshErrorCode } from '../../core/errors.js';
 import { MeshWorkerHost } from '../mesh-worker.host.js';
 import type { ResolvedWorkerOptions } from '../socket-mesh.providers.js';
 import { SOCKET_MESH_WORKER_OPTIONS } from '../socket-mesh.constants.js';
@@ -38,16 +40,18 @@ interface WorkerCount {
 export class MeshHealthIndicator implements OnModuleDestroy {
   private readonly probes = new Map<string, RedisProbe>();
 
+  private worker: { host: MeshWorkerHost; options: ResolvedWorkerOptions } | undefined;
+
   constructor(
     private readonly health: HealthIndicatorService,
-    private readonly host: MeshWorkerHost,
-    @Optional() @Inject(SOCKET_MESH_WORKER_OPTIONS) private readonly options?: ResolvedWorkerOptions,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   async isHealthy<const Key extends string>(key: Key, options: MeshHealthCheckOptions = {}): Promise<HealthIndicatorResult<Key>> {
     const session = this.health.check(key);
-    const node = this.host.readyNode();
-    if (!node) return session.down({ message: `worker '${this.host.worker}' has not started`, manager: 'down' });
+    const { host } = this.workerHost();
+    const node = host.readyNode();
+    if (!node) return session.down({ message: `worker '${host.worker}' has not started`, manager: 'down' });
     const problems: string[] = [];
     const data: Record<string, unknown> = {};
     if (options.manager !== false) {
@@ -87,7 +91,25 @@ export class MeshHealthIndicator implements OnModuleDestroy {
   private redisTarget(options: MeshHealthCheckOptions, queues: boolean): string | RedisOptions | undefined {
     if (options.redis === false) return undefined;
     if (options.redis !== undefined) return options.redis;
-    return queues ? this.options?.redis : undefined;
+    return queues ? this.workerHost().options.redis : undefined;
+  }
+
+  /**
+   * The worker module's internals, looked up across modules (they are not exported to the app):
+   * the indicator works wherever the app declares it.
+   */
+  private workerHost(): { host: MeshWorkerHost; options: ResolvedWorkerOptions } {
+    if (!this.worker) {
+      try {
+        this.worker = {
+          host: this.moduleRef.get(MeshWorkerHost, { strict: false }),
+          options: this.moduleRef.get<ResolvedWorkerOptions>(SOCKET_MESH_WORKER_OPTIONS, { strict: false }),
+        };
+      } catch {
+        throw new MeshError(MeshErrorCode.SCHEMA_INVALID, 'MeshHealthIndicator needs SocketMeshModule.forWorker() (or forWorkerAsync()) in the app');
+      }
+    }
+    return this.worker;
   }
 
   private probe(target: string | RedisOptions): RedisProbe {

@@ -2,10 +2,11 @@ import type { Redis, RedisOptions } from 'ioredis';
 
 /**
  * One Redis connection kept for health probes, opened on the first probe (ioredis is loaded
- * only then). It reconnects by itself; a probe while it is down fails at once instead of waiting.
+ * only then). It reconnects by itself; a probe waits for the connection within its timeout.
  */
 export class RedisProbe {
   private client: Promise<Redis> | undefined;
+  private lastError: string | undefined;
 
   constructor(private readonly target: string | RedisOptions) {}
 
@@ -29,8 +30,6 @@ export class RedisProbe {
       if (onReady) client.off('ready', onReady);
     }
   }
-
-  private lastError: string | undefined;
 
   async close(): Promise<void> {
     const client = await this.client?.catch(() => undefined);
