@@ -91,12 +91,12 @@ TARBALL=$(ls "$WORK"/pack/socket-mesh-*.tgz)
 ok "packed $(basename "$TARBALL")"
 
 tar tzf "$TARBALL" | sort >"$WORK/files.txt"
-unexpected=$(grep -vE '^package/(dist/.+\.(js|d\.ts)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$' "$WORK/files.txt" || true)
+unexpected=$(grep -vE '^package/(dist/.+\.(js|d\.ts)|dist/core/manager-http/assets/[a-z-]+\.(html|js)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$' "$WORK/files.txt" || true)
 [[ -z "$unexpected" ]] || fail "unexpected files in the tarball:"$'\n'"$unexpected"
-for f in dist/index.js dist/index.d.ts dist/plain.js dist/plain.d.ts README.md CHANGELOG.md LICENSE package.json; do
+for f in dist/index.js dist/index.d.ts dist/plain.js dist/plain.d.ts dist/terminus.js dist/cli/main.js dist/core/manager-http/assets/topology.html README.md CHANGELOG.md LICENSE package.json; do
   grep -qx "package/$f" "$WORK/files.txt" || fail "the tarball lacks $f"
 done
-js=$(grep -c '\.js$' "$WORK/files.txt"); dts=$(grep -c '\.d\.ts$' "$WORK/files.txt")
+js=$(grep -v '/assets/' "$WORK/files.txt" | grep -c '\.js$'); dts=$(grep -c '\.d\.ts$' "$WORK/files.txt")
 [[ "$js" == "$dts" ]] || fail "$js .js files but $dts .d.ts files"
 ok "tarball holds dist .js + .d.ts ($js each), README, CHANGELOG, LICENSE, package.json; nothing else"
 

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
-import { closeDiscoveryServer, createDiscoveryServer, serveDiscovery } from './manager/discovery-http.js';
+import { closeDiscoveryServer } from './manager/discovery-http.js';
+import { validateHttpAuth, type ManagerHttpAuth } from './manager-http/http-auth.js';
+import { ManagerHttp } from './manager-http/manager-http.js';
 import { LogOnce } from './manager/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
 import { notifyListeners } from './manager/notify-listeners.js';
@@ -31,10 +33,13 @@ export interface ManagerOptions {
   /** The whole schema, when the manager should hold workers to it (seed object format). */
   schema?: MeshSchema;
   /**
-   * Port of the small HTTP server answering `GET /socket-mesh/port` when `port` is undefined
-   * (default 8765, as the seed); `false` turns it off (the Nest module serves it instead).
+   * Port of the manager's HTTP server (`GET /socket-mesh/port`, the registry, the topology page):
+   * started when `port` is undefined (default 8765, as the seed) or when set explicitly;
+   * `false` turns it off (the Nest module serves the routes instead).
    */
   discoveryPort?: number | false;
+  /** Protects the registry, topology and event routes with a bearer token. */
+  httpAuth?: ManagerHttpAuth;
   logLevel?: LogLevel;
   logger?: MeshLogger;
   /** Handshake must finish within this many ms (default 5000). */
@@ -68,6 +73,8 @@ interface Session {
  */
 export class Manager extends EventEmitter<ManagerEvents> {
   readonly #keys: MeshKeys;
+  /** The HTTP routes (discovery, registry, topology page and its event stream). */
+  readonly routes: ManagerHttp;
   private readonly logger: MeshLogger;
   private readonly http: HttpServer;
   private readonly io: Server;
@@ -96,10 +103,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.rate = new RateLimiter(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
+    this.routes = new ManagerHttp({ port: () => this.port, nodes: () => this.nodes(), events: this }, validateHttpAuth(options.httpAuth));
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      onRequest: (req, res) => serveDiscovery(this, req, res),
+      onRequest: (req, res) => this.routes.handle(req, res, { streams: false }),
     }));
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
@@ -134,6 +142,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.closed = true;
     this.nearMisses.stop();
     await this.startup.catch(() => undefined);
+    this.routes.close();
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
     await new Promise<void>((resolve) => void this.io.close(() => resolve()));
@@ -145,8 +154,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
     await listen(this.http, this.options.port ?? 0, this.options.host);
     this.logger.info(`manager listening on port ${this.port} (key ${this.#keys.keyId})`);
     const discoveryPort = this.options.discoveryPort ?? DEFAULTS.discoveryPort;
-    if (this.options.port === undefined && discoveryPort !== false) {
-      this.discovery = createDiscoveryServer(this);
+    if (discoveryPort !== false && (this.options.port === undefined || this.options.discoveryPort !== undefined)) {
+      this.discovery = createServer((req, res) => this.routes.handle(req, res));
       await listen(this.discovery, discoveryPort, this.options.host);
       this.logger.info(`port discovery on http://${this.options.host ?? 'localhost'}:${this.discoveryPort}/socket-mesh/port`);
     }

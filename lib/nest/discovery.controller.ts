@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import type { RegistryEntry } from '../core/manager/registry.js';
 import { ManagerHost } from './manager.host.js';
+import { MeshHttpAuthGuard } from './mesh-http-auth.guard.js';
 
 /**
  * Served on the manager app's HTTP server: `GET /socket-mesh/port` tells workers given
@@ -16,6 +17,7 @@ export class DiscoveryController {
   }
 
   @Get('nodes')
+  @UseGuards(MeshHttpAuthGuard)
   nodes(): RegistryEntry[] {
     return this.host.nodes();
   }

@@ -8,6 +8,7 @@ import { MeshClient } from './mesh-client.js';
 import { MeshRegistry } from './mesh-registry.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
 import { SocketMeshExplorer } from './socket-mesh.explorer.js';
+import { TopologyController } from './topology.controller.js';
 import {
   createManagerAsyncProviders,
   createManagerProviders,
@@ -57,7 +58,7 @@ export class SocketMeshModule {
       module: SocketMeshModule,
       imports,
       providers: [...providers, ManagerHost, MeshRegistry],
-      controllers: [DiscoveryController],
+      controllers: [DiscoveryController, TopologyController],
       exports: [ManagerHost, MeshRegistry],
     };
   }

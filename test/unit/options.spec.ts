@@ -86,7 +86,7 @@ describe('one options layer for both fronts', () => {
   });
 
   it('checks the plain Manager through the same engine', () => {
-    expect(resolvePlainManager({ ...KEYS })).toMatchObject({ discoveryPort: 8765, handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, logLevel: 'info' });
+    expect(resolvePlainManager({ ...KEYS })).toMatchObject({ discoveryPort: undefined, handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, logLevel: 'info' });
     expect(resolvePlainManager({ ...KEYS, port: '3000', discoveryPort: false })).toMatchObject({ port: 3000, discoveryPort: false });
     const err = refusal(() => resolvePlainManager({ ...KEYS, prot: 3000 }));
     expect(err.code).toBe(MeshErrorCode.SCHEMA_INVALID);

@@ -1,4 +1,5 @@
 import type { ManagerOptions } from '../manager.js';
+import { validateHttpAuth } from '../manager-http/http-auth.js';
 import { DEFAULTS } from './defaults.js';
 import { readLogging } from './logging-options.js';
 import { OptionReader } from './option-reader.js';
@@ -13,6 +14,7 @@ export const SHARED_MANAGER_KEYS = [
   'handshakeTimeout',
   'maxFrameSize',
   'registrationsPerSecond',
+  'httpAuth',
 ] as const satisfies readonly (keyof ManagerOptions)[];
 
 type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[number]>;
@@ -32,6 +34,8 @@ export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions 
   if (host !== undefined) shared.host = host;
   // The schema itself is checked by the Manager (validateMeshSchema).
   if (r.has('schema')) shared.schema = r.raw('schema') as ManagerOptions['schema'];
+  const httpAuth = validateHttpAuth(r.raw('httpAuth'), `socket-mesh: ${r.where}`);
+  if (httpAuth !== undefined) shared.httpAuth = httpAuth;
   return shared;
 }
 
@@ -42,7 +46,8 @@ export function resolveManagerOptions(options: unknown): ManagerOptions {
   const resolved: ManagerOptions = {
     ...readSharedManagerOptions(r),
     ...readLogging(r),
-    discoveryPort: r.raw('discoveryPort') === false ? false : (r.port('discoveryPort') ?? DEFAULTS.discoveryPort),
+    // Left undefined when not given: the manager starts its HTTP server for an explicit port even when `port` is set.
+    discoveryPort: r.raw('discoveryPort') === false ? false : r.port('discoveryPort'),
   };
   return resolved;
 }

@@ -20,6 +20,11 @@ export interface SocketMeshManagerOptions {
   maxFrameSize?: number;
   /** Registrations accepted per second per remote address (default 100). */
   registrationsPerSecond?: number;
+  /**
+   * Bearer token for `GET /socket-mesh/nodes`, `/topology` and `/events` (`Authorization: Bearer <token>`).
+   * The app's own global guards apply to these routes too.
+   */
+  httpAuth?: { token: string };
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */
