@@ -48,7 +48,9 @@ function asBuffer(chunk: unknown): Buffer | undefined {
 }
 
 class Decoder extends Emitter<Record<string, never>, Record<string, never>, { decoded: (packet: Packet) => void }> {
-  private readonly fallback = new defaultParser.Decoder();
+  // No binary attachments: ours travel tagged, and the default parser would buffer them
+  // (up to maxHttpBufferSize each) before anyone proved the keys.
+  private readonly fallback = new defaultParser.Decoder({ maxAttachments: 0 });
 
   constructor() {
     super();

@@ -20,6 +20,8 @@ export interface SocketMeshManagerOptions {
   maxFrameSize?: number;
   /** Registrations accepted per second per remote address (default 100). */
   registrationsPerSecond?: number;
+  /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
+  maxUnauthenticated?: number;
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */
