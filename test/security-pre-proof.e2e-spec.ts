@@ -288,3 +288,64 @@ describe("the manager's socket port", () => {
     expect(await response.text()).not.toContain('NodeB');
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+describe('names and registrations from the network', () => {
+  async function register(extra: Record<string, unknown>, worker = 'NodeC'): Promise<{ ms: number; refused: unknown[] | undefined }> {
+    const variant = `reg-${++seq}`;
+    const holder = await KeyHolder.connect({ url: mesh.managerUrl, keys: mesh.keys, identity: { role: 'worker', worker, variant } });
+    toClose.push(() => holder.close());
+    const started = Date.now();
+    holder.sendSealed([[Msg.REGISTER, { worker, variant, host: '127.0.0.1', port: 1, allow: ['NodeA'], connect: [], commands: {}, ...extra }]]);
+    const answer = await holder.waitForMessage((m) => m[0] === Msg.REFUSED || m[0] === Msg.REGISTERED, 5000);
+    return { ms: Date.now() - started, refused: answer[0] === Msg.REFUSED ? answer : undefined };
+  }
+
+  it('40,000 names in allow are refused fast, with MESH_SCHEMA_INVALID (0.1.0: quadratic, 2.6 s of a blocked manager)', async () => {
+    const names = Array.from({ length: 40_000 }, (_, i) => `N${i}`);
+    // The hostile mesh's frames are 4 KiB: a manager with room for the list.
+    const big = new Manager({ ...TEST_KEYS, port: 0, host: '127.0.0.1', discoveryPort: false, logger: new CapturingLogger(), maxFrameSize: 1024 * 1024 });
+    toClose.push(() => big.close());
+    await big.ready();
+    const holder = await KeyHolder.connect({ url: `http://127.0.0.1:${big.port}`, keys: mesh.keys, identity: { role: 'worker', worker: 'NodeC', variant: 'big-1' } });
+    toClose.push(() => holder.close());
+    const started = Date.now();
+    holder.sendSealed([[Msg.REGISTER, { worker: 'NodeC', variant: 'big-1', host: '127.0.0.1', port: 1, allow: names, connect: names, commands: {} }]]);
+    const refused = await holder.waitForMessage((m) => m[0] === Msg.REFUSED, 5000);
+    const ms = Date.now() - started;
+    console.log(`40,000 names (allow and connect) refused in ${ms} ms`);
+    expect(ms).toBeLessThan(500);
+    expect(refused[1]).toMatchObject({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining('more than 1024') });
+    // And 1025 commands.
+    const second = await KeyHolder.connect({ url: `http://127.0.0.1:${big.port}`, keys: mesh.keys, identity: { role: 'worker', worker: 'NodeC', variant: 'big-2' } });
+    toClose.push(() => second.close());
+    const commands = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`c${i}`, { kind: 'balanced', responds: false, queued: false }]));
+    second.sendSealed([[Msg.REGISTER, { worker: 'NodeC', variant: 'big-2', host: '127.0.0.1', port: 1, allow: [], connect: [], commands }]]);
+    const tooMany = await second.waitForMessage((m) => m[0] === Msg.REFUSED, 5000);
+    expect(tooMany[1]).toMatchObject({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining('more than 1024') });
+  });
+
+  it.each([
+    ['a variant with a line break', { variant: 'x\ninfo: forged' }],
+    ['a host with a line break', { host: '127.0.0.1\nwarn: forged' }],
+    ['an allow entry with a line break', { allow: ['NodeA\nerror: forged'] }],
+  ])('a registration with %s is refused MESH_SCHEMA_INVALID, nothing forged in the log', async (_what, extra) => {
+    const mark = mesh.logs.manager.mark();
+    const { refused } = await register(extra as Record<string, unknown>);
+    expect(refused?.[1]).toMatchObject({ code: MeshErrorCode.SCHEMA_INVALID });
+    for (const line of mesh.logs.manager.lines.slice(mark)) expect(line.message).not.toMatch(/\n/);
+    await mesh.assertServing();
+  });
+
+  it.each([
+    ['variant', 'NodeC/../x'],
+    ['variant', 'a\nb'],
+    ['variant', 'x'.repeat(129)],
+  ])('a worker option %s %j is refused MESH_SCHEMA_INVALID naming the field', async (field, value) => {
+    const { SocketNode } = await import('../lib/plain.js');
+    expect(() => new SocketNode({ worker: 'NodeC', schema: { NodeC: {} }, [field]: value, ip: '127.0.0.1', port: mesh.managerPort, ...TEST_KEYS } as never)).toThrow(
+      expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining(field) }),
+    );
+  });
+});
