@@ -223,7 +223,8 @@ export class ManagerLink extends EventEmitter {
   private onPlainRefusal(error: Partial<SerializedMeshError> | undefined): void {
     if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
     const reason = typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason given';
-    this.logFailure(`the manager refused this attempt before the handshake (${reason}); redialing`, 'warn');
+    // At debug: if the refusals go on, the 'refused' report logs the one error line.
+    this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);
   }
 
   private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {
