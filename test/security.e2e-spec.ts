@@ -465,7 +465,6 @@ describe('frames', () => {
     ['an object', /not binary/, () => [{ type: 'Buffer', data: [1, 2, 3] }]],
     ['a number', /not binary/, () => [42]],
     ['null', /not binary/, () => [null]],
-    ['an array holding a Buffer', /not binary/, () => [[Buffer.alloc(32)]]],
     ['no argument at all', /not binary/, () => []],
     ['sealed bytes that are not UTF-8 JSON', /failed authentication/, (h) => [h.seal(Buffer.of(0xff, 0xfe, 0x00))]],
     ['sealed JSON that is not a batch', /does not hold a message batch/, (h) => [h.seal('{"0":[1,1,"status"]}')]],

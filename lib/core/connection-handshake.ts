@@ -1,4 +1,5 @@
 import type { Socket as ServerSocket } from 'socket.io';
+import { markAuthenticated } from './admission/connection-gate.js';
 import { HandshakeInitiator, HandshakeResponder, type HandshakeIdentity, type SessionKeys } from './crypto/handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
@@ -60,6 +61,7 @@ export function acceptHandshake(
       try {
         const session = responder.onProof(proof);
         cleanup();
+        markAuthenticated(socket.conn);
         const early: unknown[] = [];
         const hold = (frame: unknown) => early.push(frame);
         socket.on(Events.FRAME, hold);

@@ -55,9 +55,11 @@ function asBuffer(chunk: unknown): Buffer | undefined {
  * default decoder's private fields.
  */
 class Decoder extends Emitter<Record<string, never>, Record<string, never>, { decoded: (packet: Packet) => void }> {
-  private readonly fallback = new defaultParser.Decoder();
   /** Binary chunks still owed to the default decoder's current packet. */
   private attachmentsDue = 0;
+  // No binary attachments: ours travel tagged, and the default parser would buffer them
+  // (up to maxHttpBufferSize each) before anyone proved the keys.
+  private readonly fallback = new defaultParser.Decoder({ maxAttachments: 0 });
 
   constructor() {
     super();

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
+import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -17,10 +18,13 @@ export interface ManagerLinkOptions {
   logger: MeshLogger;
   maxFrameSize: number;
   registration: () => Registration;
+  /** Each attempt must be registered within this many ms, else it is redialed (default 5000). */
+  handshakeTimeout?: number;
 }
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 15_000;
+const PLAIN_REFUSALS_TO_GIVE_UP = 3;
 
 /**
  * The worker's connection to the manager: proves the keys, registers, receives topology
@@ -37,7 +41,10 @@ export class ManagerLink extends EventEmitter {
   private closed = false;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
+  private deadline: HandshakeDeadline | undefined;
   private failuresLogged = 0;
+  /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
+  private plainRefusals = 0;
   registered = false;
 
   constructor(
@@ -63,6 +70,7 @@ export class ManagerLink extends EventEmitter {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    this.deadline?.disarm();
     this.channel?.close();
     if (this.socket) {
       this.socket.removeAllListeners();
@@ -79,8 +87,23 @@ export class ManagerLink extends EventEmitter {
       return this.retryLater();
     }
     if (this.closed) return;
+    const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () => {
+      this.logFailure(`the manager at ${url} did not finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`);
+      const wasConnected = socket.connected;
+      socket.disconnect(); // when connected, the 'disconnect' listener below redials
+      if (!wasConnected && this.socket === socket) {
+        socket.removeAllListeners();
+        this.socket = undefined;
+        this.retryLater();
+      }
+    });
+    this.deadline = deadline;
     const socket = io(url, {
-      auth: this.handshake.auth,
+      ...dialerSocketOptions(this.options.maxFrameSize),
+      auth: (cb) => {
+        deadline.arm();
+        this.handshake.auth(cb);
+      },
       transports: ['websocket'],
       parser: frameParser,
       reconnectionDelay: RETRY_MIN_MS,
@@ -90,9 +113,10 @@ export class ManagerLink extends EventEmitter {
     });
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
-    socket.on(Events.DENY, (error: SerializedMeshError) => this.onRefused(error));
+    socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
     socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${err.message}`));
     socket.on('disconnect', (reason: string) => {
+      deadline.disarm();
       this.channel?.close();
       this.channel = undefined;
       const was = this.registered;
@@ -161,6 +185,8 @@ export class ManagerLink extends EventEmitter {
     if (!message) return;
     switch (message[0]) {
       case Msg.REGISTERED:
+        this.deadline?.disarm();
+        this.plainRefusals = 0;
         this.registered = true;
         this.retryDelay = RETRY_MIN_MS;
         this.failuresLogged = 0;
@@ -186,6 +212,19 @@ export class ManagerLink extends EventEmitter {
     );
     this.logFailure(err.message, 'error');
     this.emit('refused', err);
+  }
+
+  /**
+   * A refusal in clear comes before the manager proved the keys: anyone on the path can forge
+   * one. So it is a hint: the worker keeps redialing, and only when attempts keep being refused
+   * (PLAIN_REFUSALS_TO_GIVE_UP in a row, e.g. other keys) does it report 'refused' so ready() can
+   * reject; a sealed REFUSED is reported at once.
+   */
+  private onPlainRefusal(error: Partial<SerializedMeshError> | undefined): void {
+    if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
+    const reason = typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason given';
+    // At debug: if the refusals go on, the 'refused' report logs the one error line.
+    this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);
   }
 
   private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {

@@ -2,17 +2,17 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
-import { acceptHandshake, refuseSocket } from './connection-handshake.js';
+import { acceptHandshake } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
 import { closeDiscoveryServer } from './manager/discovery-http.js';
 import { validateHttpAuth, type ManagerHttpAuth } from './manager-http/http-auth.js';
 import { ManagerHttp } from './manager-http/manager-http.js';
-import { LogOnce } from './manager/log-once.js';
+import { ConnectionGate } from './admission/connection-gate.js';
+import { LogOnce } from './admission/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
 import { notifyListeners } from './manager/notify-listeners.js';
-import { RateLimiter } from './manager/rate-limiter.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
@@ -46,8 +46,10 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted, bytes (default 1 MiB). */
   maxFrameSize?: number;
-  /** Registrations accepted per second per remote address (default 100). */
+  /** New connections (registrations) accepted per second per remote address (default 100). */
   registrationsPerSecond?: number;
+  /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
+  maxUnauthenticated?: number;
 }
 
 /**
@@ -82,7 +84,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly registry = new Registry();
   private readonly sessions = new Set<Session>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
-  private readonly rate: RateLimiter;
   private readonly refusals: LogOnce;
   private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
@@ -100,14 +101,19 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
-    this.rate = new RateLimiter(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     this.routes = new ManagerHttp({ port: () => this.port, nodes: () => this.nodes(), events: this }, validateHttpAuth(options.httpAuth));
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      onRequest: (req, res) => this.routes.handle(req, res, { streams: false }),
+      // No HTTP route on the socket port: discovery has its own port (or the Nest app).
+      onRequest: (_req, res) => res.writeHead(404).end(),
+      gate: new ConnectionGate({
+        perSecond: options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond,
+        maxUnauthenticated: options.maxUnauthenticated ?? DEFAULTS.maxUnauthenticated,
+        logger: this.logger,
+      }),
     }));
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
@@ -163,10 +169,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   private async onConnection(socket: Socket): Promise<void> {
     const address = socket.handshake.address;
-    if (this.rate.over(address)) {
-      refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message: 'too many registrations from this address; retry later' });
-      return;
-    }
     let accepted;
     try {
       accepted = await acceptHandshake(socket, this.#keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);

@@ -79,6 +79,8 @@ export class MeshNode extends EventEmitter {
       allow: options.allow,
       maxFrameSize,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
+      handshakesPerSecond: options.handshakesPerSecond,
+      maxUnauthenticated: options.maxUnauthenticated,
       dispatcher: this.dispatcher,
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
@@ -90,6 +92,7 @@ export class MeshNode extends EventEmitter {
       connect,
       maxFrameSize,
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       onPeerEvent: (event, payload) => this.emit(event, payload),
     });
     this.router = new CallRouter(this.directory, {
@@ -100,7 +103,14 @@ export class MeshNode extends EventEmitter {
       closing: () => this.closing !== undefined,
     });
     this.managerLink = new ManagerLink(
-      { manager: options.manager, keys: this.#keys, logger: options.logger, maxFrameSize, registration: () => this.registration() },
+      {
+        manager: options.manager,
+        keys: this.#keys,
+        logger: options.logger,
+        maxFrameSize,
+        handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
+        registration: () => this.registration(),
+      },
       self,
     );
     this.managerLink.on('registered', () => {

@@ -2,12 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server, Socket } from 'socket.io';
+import { ConnectionGate } from './admission/connection-gate.js';
+import { LogOnce } from './admission/log-once.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import type { Dispatcher, ReplySink } from './dispatcher.js';
 import { MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
 import { encode } from './protocol.js';
+import { DEFAULTS } from './options/defaults.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
 
@@ -19,6 +22,10 @@ export interface MeshServerOptions {
   maxFrameSize: number;
   handshakeTimeout: number;
   dispatcher: Dispatcher;
+  /** Per address, new connections a second (default 100). */
+  handshakesPerSecond?: number;
+  /** Unauthenticated connections at once (default 256). */
+  maxUnauthenticated?: number;
 }
 
 /** One admitted caller instance. */
@@ -46,6 +53,7 @@ export class MeshServer extends EventEmitter {
   private readonly io: Server;
   private readonly links = new Set<IncomingLink>();
   private readonly violationsLogged = new WeakSet<Socket>();
+  private readonly refusals: LogOnce;
 
   constructor(private readonly options: MeshServerOptions) {
     super();
@@ -53,7 +61,13 @@ export class MeshServer extends EventEmitter {
       handshakeTimeout: options.handshakeTimeout,
       maxFrameSize: options.maxFrameSize,
       onRequest: (_req, res) => res.writeHead(404).end(),
+      gate: new ConnectionGate({
+        perSecond: options.handshakesPerSecond ?? DEFAULTS.handshakesPerSecond,
+        maxUnauthenticated: options.maxUnauthenticated ?? DEFAULTS.maxUnauthenticated,
+        logger: options.logger,
+      }),
     }));
+    this.refusals = new LogOnce(options.logger);
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -110,7 +124,9 @@ export class MeshServer extends EventEmitter {
     try {
       accepted = await acceptHandshake(socket, this.options.keys, { role: 'callee', ...this.options.self }, this.options.handshakeTimeout);
     } catch (err) {
-      logger.warn(`refused a connection from ${socket.handshake.address}: ${(err as Error).message}`);
+      // A caller with other keys retries forever: one warning per address, then debug.
+      const address = socket.handshake.address;
+      this.refusals.warn(address, `refused a connection from ${address}: ${(err as Error).message}`);
       return;
     }
     const { peer, session } = accepted;
@@ -140,7 +156,8 @@ export class MeshServer extends EventEmitter {
       logger.warn(`refused ${label}: ${message}`);
       channel.send(encode.denied({ code: MeshErrorCode.ACCESS_DENIED, message }));
       channel.close();
-      refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message });
+      // In clear only a generic word: the allow list travels sealed, to a caller that proved the keys.
+      refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message: 'refused' });
       return;
     }
     this.links.add(link);

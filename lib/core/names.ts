@@ -3,6 +3,10 @@
  * shared by the schema, the options layer, the node and the manager.
  */
 
+/** Near-miss hints look at most this many candidates, each at most this long. */
+const MAX_HINT_CANDIDATES = 1024;
+const MAX_HINT_LENGTH = 128;
+
 function levenshtein(a: string, b: string): number {
   if (a === b) return 0;
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -22,7 +26,13 @@ function levenshtein(a: string, b: string): number {
  * A name that is itself one of the candidates is no typo: nothing is suggested for it.
  */
 export function suggestName(name: string, candidates: Iterable<string>): string | undefined {
-  const list = [...candidates];
+  // Bounded: names may come from the network, a hint is not worth a quadratic scan of a huge list.
+  if (name.length > MAX_HINT_LENGTH) return undefined;
+  const list: string[] = [];
+  for (const candidate of candidates) {
+    if (list.length >= MAX_HINT_CANDIDATES) break;
+    list.push(candidate);
+  }
   if (list.includes(name)) return undefined;
   const lower = name.toLowerCase();
   const sameCase = list.find((c) => c.toLowerCase() === lower);
@@ -30,6 +40,8 @@ export function suggestName(name: string, candidates: Iterable<string>): string 
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of list) {
+    // More than 2 edits apart by length alone, or too long to be worth it: no Levenshtein.
+    if (Math.abs(candidate.length - name.length) >= bestDistance || candidate.length > MAX_HINT_LENGTH) continue;
     const d = levenshtein(name, candidate);
     if (d < bestDistance) {
       best = candidate;

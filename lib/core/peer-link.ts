@@ -4,6 +4,7 @@ import { CallDeadlines } from './call-deadlines.js';
 import type { CommandTable } from './command-spec.js';
 import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
+import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -19,6 +20,8 @@ export interface PeerLinkOptions {
   maxFrameSize: number;
   /** Calls allowed in flight on this link before callers get MESH_OVERLOADED. */
   maxPending: number;
+  /** Each attempt must end its handshake (WELCOME) within this many ms, else it is redialed (default 5000). */
+  handshakeTimeout?: number;
 }
 
 interface PendingCall {
@@ -48,6 +51,7 @@ export class PeerLink extends EventEmitter {
   private authFailuresLogged = 0;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly deadline: HandshakeDeadline;
 
   constructor(
     public info: PeerInfo,
@@ -55,8 +59,13 @@ export class PeerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
+    this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () => this.onHandshakeDeadline());
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
-      auth: this.handshake.auth,
+      ...dialerSocketOptions(options.maxFrameSize),
+      auth: (cb) => {
+        this.deadline.arm();
+        this.handshake.auth(cb);
+      },
       transports: ['websocket'],
       parser: frameParser,
       reconnectionDelay: 200,
@@ -65,7 +74,11 @@ export class PeerLink extends EventEmitter {
       timeout: 5000,
     });
     this.socket.on(Events.HELLO, (hello: unknown) => this.onHello(hello));
-    this.socket.on(Events.DENY, (error: SerializedMeshError) => this.onDeny(error));
+    // In clear, before the keys are proven, a refusal is a hint: anyone on the path can send one.
+    // Only a sealed DENIED ends the link; this one just ends the attempt (the server hangs up).
+    this.socket.on(Events.DENY, (error: Partial<SerializedMeshError> | undefined) =>
+      this.logAuthFailure(`refused before the handshake: ${typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason'}`),
+    );
     this.socket.on('disconnect', (reason: string) => this.onDisconnect(reason));
     this.socket.on('connect_error', (err: Error) => {
       this.options.logger.debug(`link to ${this.label} failed to connect: ${err.message}`);
@@ -132,6 +145,7 @@ export class PeerLink extends EventEmitter {
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'closed';
     clearTimeout(this.retryTimer);
+    this.deadline.disarm();
     this.channel?.close();
     this.channel = undefined;
     this.socket.removeAllListeners();
@@ -192,6 +206,7 @@ export class PeerLink extends EventEmitter {
       }
       case Msg.WELCOME:
         if (this.state === 'connecting') {
+          this.deadline.disarm();
           this.state = 'ready';
           this.authFailuresLogged = 0;
           this.retryDelay = RETRY_MIN_MS;
@@ -229,6 +244,7 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed' || this.state === 'denied') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'connecting';
+    this.deadline.disarm();
     this.channel?.close();
     this.channel = undefined;
     this.failPending(`${this.label} disconnected (${reason})`);
@@ -242,6 +258,15 @@ export class PeerLink extends EventEmitter {
       }, this.retryDelay);
       this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     }
+  }
+
+  /** A peer that accepted the connection but did not finish the handshake in time: redial. */
+  private onHandshakeDeadline(): void {
+    if (this.state !== 'connecting') return;
+    this.logAuthFailure(`no handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`);
+    const wasConnected = this.socket.connected;
+    this.socket.disconnect(); // when connected, emits 'disconnect', which schedules the retry
+    if (!wasConnected) this.onDisconnect('handshake deadline');
   }
 
   private failPending(message: string): void {

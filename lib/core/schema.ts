@@ -1,6 +1,10 @@
 import type { CommandKind, CommandSpec } from './command-spec.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import { forLog, isMeshName, MESH_NAME_RULE } from './mesh-name.js';
 import { describeName as show, didYouMean as hint, suggestName } from './names.js';
+
+/** Names in one allow or connect list, at most: a registration comes from the network. */
+export const MAX_NAMES_IN_LIST = 1024;
 
 // Kept exported here for importers written before the name helpers moved to names.ts.
 export { suggestName };
@@ -92,6 +96,7 @@ function checkWorkerName(worker: unknown): asserts worker is string {
   if (typeof worker !== 'string' || worker.length === 0) {
     fail(`worker names must be non-empty strings, got ${show(worker)}`);
   }
+  if (!isMeshName(worker)) fail(`worker name ${forLog(worker, 64)} is not a name (${MESH_NAME_RULE})`);
   // A worker called 'anyNode' could never be told apart from the wildcard in `_allow`, and the
   // plain API reaches workers as properties (`node.call.NodeB`), so prototype names are out too.
   if (worker === ANY_NODE || RESERVED_NAMES.has(worker)) {
@@ -172,7 +177,11 @@ function nameList(where: string, key: string, value: unknown, allowAny: boolean)
     const expected = allowAny ? `an array of worker names or '${ANY_NODE}'` : 'an array of worker names';
     fail(`${where}: '${key}' must be ${expected}, got ${show(value)}`);
   }
+  if ((value as unknown[]).length > MAX_NAMES_IN_LIST) {
+    fail(`${where}: '${key}' lists ${(value as unknown[]).length} names, more than ${MAX_NAMES_IN_LIST}`);
+  }
   const out: string[] = [];
+  const seen = new Set<string>();
   for (const entry of value as unknown[]) {
     if (typeof entry !== 'string' || entry.length === 0) {
       fail(`${where}: '${key}' entries must be non-empty strings, got ${show(entry)}`);
@@ -182,7 +191,11 @@ function nameList(where: string, key: string, value: unknown, allowAny: boolean)
       if (allowAny) return ANY_NODE;
       fail(`${where}: '${key}' cannot contain '${ANY_NODE}' (it is only meaningful in allow)`);
     }
-    if (!out.includes(entry)) out.push(entry);
+    if (!isMeshName(entry)) fail(`${where}: '${key}' entry ${forLog(entry, 64)} is not a name (${MESH_NAME_RULE})`);
+    if (!seen.has(entry)) {
+      seen.add(entry);
+      out.push(entry);
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
+import type { ConnectionGate } from './admission/connection-gate.js';
 import { frameParser } from './frame-parser.js';
 
 export interface SocketServerOptions {
@@ -7,6 +8,8 @@ export interface SocketServerOptions {
   maxFrameSize: number;
   /** Plain HTTP requests (anything that is not the socket.io upgrade). */
   onRequest: RequestListener;
+  /** Rate limit, unauthenticated cap and one socket per connection (lib/core/admission). */
+  gate?: ConnectionGate;
 }
 
 /**
@@ -29,7 +32,10 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     serveClient: false,
     maxHttpBufferSize: options.maxFrameSize + 1024,
     connectTimeout: options.handshakeTimeout,
+    perMessageDeflate: false,
+    ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
   });
+  options.gate?.install(io);
   return { http, io };
 }
 

@@ -67,7 +67,7 @@ export function resolveWorkerOptions(worker: string, options: unknown): Resolved
     connect: rights.connect,
     ...readSharedNodeOptions(r),
   };
-  const variant = r.optionalString('instanceId');
+  const variant = r.optionalMeshName('instanceId');
   if (variant !== undefined) resolved.variant = variant;
   const bindHost = r.optionalString('bindHost');
   if (bindHost !== undefined) resolved.bindHost = bindHost;

@@ -241,9 +241,9 @@ export async function rawWsKeyHolder(
   const { proof, session } = initiator.onServerHello((JSON.parse((helloPacket as string).slice(2)) as unknown[])[1]);
   wsSend(peer.ws, `42${JSON.stringify([Events.PROOF, proof])}`);
   if (firstMessages) {
-    // A socket.io binary event by hand: the header with a placeholder, then the attachment.
-    wsSend(peer.ws, `451-${JSON.stringify([Events.FRAME, { _placeholder: true, num: 0 }])}`);
-    wsSend(peer.ws, new FrameSealer(session.sendKey).seal(Buffer.from(JSON.stringify(firstMessages))));
+    // A frame as the mesh's parser sends it: one binary message, tag 0xf7 then the sealed bytes.
+    const sealed = new FrameSealer(session.sendKey).seal(Buffer.from(JSON.stringify(firstMessages)));
+    wsSend(peer.ws, Buffer.concat([Buffer.from([0xf7]), sealed]));
   }
   await waitForWs(peer, (m) => Buffer.isBuffer(m), ms, 'the first sealed frame from the server');
   return peer;

@@ -1,9 +1,14 @@
 import type { CommandTable } from '../command-spec.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
+import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
 import type { Registration } from '../protocol.js';
 import { normalizeCommandSpec, suggestName, validateRights, type NormalizedWorker } from '../schema.js';
 
 const MAX_NAME = 256;
+/** Commands in one registration, at most. */
+export const MAX_COMMANDS = 1024;
+/** A host as a worker advertises it: a DNS name or an IP literal, nothing that could break a log line. */
+const HOST_PATTERN = /^[A-Za-z0-9._:%[\]-]{1,253}$/;
 
 function badRegistration(why: string): MeshError {
   return new MeshError(MeshErrorCode.SCHEMA_INVALID, `invalid registration: ${why}`);
@@ -21,9 +26,9 @@ function isName(value: unknown): value is string {
 export function parseRegistration(input: unknown): Registration {
   if (typeof input !== 'object' || input === null) throw badRegistration('not an object');
   const r = input as Record<string, unknown>;
-  if (!isName(r.worker)) throw badRegistration('worker');
-  if (!isName(r.variant)) throw badRegistration('variant');
-  if (r.host !== null && !isName(r.host)) throw badRegistration('host');
+  if (!isMeshName(r.worker)) throw badRegistration(`worker (${MESH_NAME_RULE})`);
+  if (!isMeshName(r.variant)) throw badRegistration(`variant (${MESH_NAME_RULE})`);
+  if (r.host !== null && (typeof r.host !== 'string' || !HOST_PATTERN.test(r.host))) throw badRegistration('host');
   if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw badRegistration('port');
   let rights;
   try {
@@ -33,7 +38,9 @@ export function parseRegistration(input: unknown): Registration {
   }
   if (typeof r.commands !== 'object' || r.commands === null || Array.isArray(r.commands)) throw badRegistration('commands');
   const commands = Object.create(null) as CommandTable;
-  for (const [name, spec] of Object.entries(r.commands as Record<string, unknown>)) {
+  const entries = Object.entries(r.commands as Record<string, unknown>);
+  if (entries.length > MAX_COMMANDS) throw badRegistration(`${entries.length} commands, more than ${MAX_COMMANDS}`);
+  for (const [name, spec] of entries) {
     if (!isName(name)) throw badRegistration(`command name`);
     commands[name] = parseSpec(r.worker, name, spec);
   }

@@ -14,6 +14,8 @@ export interface PeerDirectoryOptions {
   connect: ReadonlySet<string>;
   maxFrameSize: number;
   maxPending: number;
+  /** Handshake deadline of each outgoing attempt, ms. */
+  handshakeTimeout?: number;
   /** 'peer.connected' / 'peer.disconnected' of outgoing links. */
   onPeerEvent(event: 'peer.connected' | 'peer.disconnected', payload: MeshEventPayload): void;
 }
@@ -118,8 +120,8 @@ export class PeerDirectory {
       group = new PeerGroup<PeerLink>(info.worker);
       this.groups.set(info.worker, group);
     }
-    const { self, keys, logger, maxFrameSize, maxPending } = this.options;
-    const link = new PeerLink(info, { self, keys, logger, maxFrameSize, maxPending });
+    const { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout } = this.options;
+    const link = new PeerLink(info, { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout });
     // Into the group first: its cache must be right before the listeners below run.
     group.add(link);
     const payload = { worker: info.worker, variant: info.variant, direction: 'outgoing' as const };

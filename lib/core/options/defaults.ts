@@ -20,6 +20,10 @@ export const DEFAULTS = Object.freeze({
   meshPort: 0,
   /** Registrations the manager accepts per second per remote address. */
   registrationsPerSecond: 100,
+  /** New connections a worker's mesh port accepts per second per remote address. */
+  handshakesPerSecond: 100,
+  /** Connections that have not proven the keys yet, at once, per port (manager and mesh ports). */
+  maxUnauthenticated: 256,
   queue: Object.freeze({
     /** Memory queues: requests stored and unfinished per queue. */
     maxPending: 10_000,

@@ -15,6 +15,7 @@ export const SHARED_MANAGER_KEYS = [
   'maxFrameSize',
   'registrationsPerSecond',
   'httpAuth',
+  'maxUnauthenticated',
 ] as const satisfies readonly (keyof ManagerOptions)[];
 
 type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[number]>;
@@ -27,6 +28,7 @@ export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions 
     handshakeTimeout: r.positive('handshakeTimeout') ?? DEFAULTS.handshakeTimeout,
     maxFrameSize: r.positive('maxFrameSize', true) ?? DEFAULTS.maxFrameSize,
     registrationsPerSecond: r.positive('registrationsPerSecond') ?? DEFAULTS.registrationsPerSecond,
+    maxUnauthenticated: r.positive('maxUnauthenticated', true) ?? DEFAULTS.maxUnauthenticated,
   };
   const port = r.port('port');
   if (port !== undefined) shared.port = port;

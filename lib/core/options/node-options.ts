@@ -28,6 +28,10 @@ export interface NodeTuningOptions {
   maxPending?: number;
   /** How long close() / shutdown lets running requests finish, ms (default 5000). */
   drainTimeout?: number;
+  /** New connections the mesh port accepts per second from one address (default 100); more are refused at the upgrade. */
+  handshakesPerSecond?: number;
+  /** Connections on the mesh port that have not proven the keys yet, at once (default 256); more are closed at once. */
+  maxUnauthenticated?: number;
 }
 
 /**
@@ -57,6 +61,8 @@ export interface ResolvedNodeOptions {
   maxInFlight: number;
   maxPending: number;
   drainTimeout: number;
+  handshakesPerSecond: number;
+  maxUnauthenticated: number;
 }
 
 /** The options both fronts spell alike, by name. */
@@ -72,6 +78,8 @@ export const SHARED_NODE_KEYS = [
   'maxInFlight',
   'maxPending',
   'drainTimeout',
+  'handshakesPerSecond',
+  'maxUnauthenticated',
 ] as const;
 
 export const QUEUE_KEYS = ['maxPending', 'attempts', 'backoff'] as const satisfies readonly (keyof QueueOptions)[];
@@ -89,6 +97,8 @@ type SharedNodeOptions = Pick<
   | 'maxInFlight'
   | 'maxPending'
   | 'drainTimeout'
+  | 'handshakesPerSecond'
+  | 'maxUnauthenticated'
 >;
 
 /** Reads the options both fronts share (SHARED_NODE_KEYS), defaults applied. */
@@ -104,6 +114,8 @@ export function readSharedNodeOptions(r: OptionReader): SharedNodeOptions {
     maxInFlight: r.positive('maxInFlight', true) ?? DEFAULTS.maxInFlight,
     maxPending: r.positive('maxPending', true) ?? DEFAULTS.maxPending,
     drainTimeout: r.number('drainTimeout', { min: 0 }) ?? DEFAULTS.drainTimeout,
+    handshakesPerSecond: r.positive('handshakesPerSecond', true) ?? DEFAULTS.handshakesPerSecond,
+    maxUnauthenticated: r.positive('maxUnauthenticated', true) ?? DEFAULTS.maxUnauthenticated,
   };
   const redis = readRedis(r);
   if (redis !== undefined) shared.redis = redis;

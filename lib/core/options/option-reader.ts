@@ -1,5 +1,6 @@
 import { checkPrivateKeyOption, type PrivateKeyOption } from '../crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
+import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
 import { describeValue, didYouMean } from '../names.js';
 
 /*
@@ -96,6 +97,13 @@ export class OptionReader {
     const value = this.raw(key);
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.length === 0) this.fail(key, 'a non-empty string');
+    return value;
+  }
+
+  /** A worker name or variant: letters, digits and '._-:', 1 to 128 characters. */
+  optionalMeshName(key: string): string | undefined {
+    const value = this.optionalString(key);
+    if (value !== undefined && !isMeshName(value)) this.fail(key, `a name (${MESH_NAME_RULE})`);
     return value;
   }
 

@@ -127,7 +127,7 @@ export function resolveSocketNodeOptions(options: unknown): ResolvedSocketNodeOp
     connect: own.connect,
     ...readSharedNodeOptions(r),
   };
-  const variant = r.optionalString('variant');
+  const variant = r.optionalMeshName('variant');
   if (variant !== undefined) node.variant = variant;
   const hostname = r.optionalString('hostname');
   if (hostname !== undefined) node.advertiseHost = hostname;

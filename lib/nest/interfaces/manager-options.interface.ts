@@ -25,6 +25,8 @@ export interface SocketMeshManagerOptions {
    * The app's own global guards apply to these routes too.
    */
   httpAuth?: { token: string };
+  /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
+  maxUnauthenticated?: number;
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */
