@@ -11,6 +11,7 @@ import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
+import { waitForPeers, type WaitForOptions } from './node/wait-for-peers.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
 import type { Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
@@ -18,6 +19,7 @@ import { createMemoryQueueBackend } from './queue/memory-queue.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
+export type { WaitForOptions } from './node/wait-for-peers.js';
 
 /**
  * One worker instance: its mesh server (callers dial in) with the dispatcher running its
@@ -143,6 +145,16 @@ export class MeshNode extends EventEmitter {
   /** Connected instances this worker can call, optionally of one worker name. */
   peers(worker?: string): PeerDescriptor[] {
     return this.directory.peers(worker);
+  }
+
+  /** Resolves with the connected instances of `worker` once `instances` (default 1) are; MESH_TIMEOUT after `timeout`. */
+  waitFor(worker: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
+    return waitForPeers(this.directory, worker, options, {
+      self: this.worker,
+      connect: new Set(this.options.connect),
+      timeout: this.options.timeout ?? DEFAULTS.timeout,
+      closing: () => this.closing !== undefined,
+    });
   }
 
   /**
