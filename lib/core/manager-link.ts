@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
+import { describeConnectError } from './connect-error.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
@@ -37,7 +39,7 @@ export class ManagerLink extends EventEmitter {
   private closed = false;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
-  private failuresLogged = 0;
+  private readonly failures: FailureLog;
   registered = false;
 
   constructor(
@@ -46,6 +48,7 @@ export class ManagerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
+    this.failures = new FailureLog(options.logger);
   }
 
   start(): void {
@@ -75,7 +78,7 @@ export class ManagerLink extends EventEmitter {
     try {
       url = await this.resolveUrl();
     } catch (err) {
-      this.logFailure(`manager not reachable: ${(err as Error).message}`);
+      this.logFailure(`manager not reachable: ${describeConnectError(err)}`);
       return this.retryLater();
     }
     if (this.closed) return;
@@ -91,7 +94,7 @@ export class ManagerLink extends EventEmitter {
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onRefused(error));
-    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${err.message}`));
+    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`));
     socket.on('disconnect', (reason: string) => {
       this.channel?.close();
       this.channel = undefined;
@@ -126,7 +129,10 @@ export class ManagerLink extends EventEmitter {
     if ('url' in manager) {
       const base = manager.url.replace(/\/+$/, '');
       const response = await fetch(`${base}/socket-mesh/port`, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}`);
+      if (!response.ok) {
+        const hint = response.status === 404 ? ' (behind app.setGlobalPrefix()? put the prefix in the url: http://host:port/api)' : '';
+        throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}${hint}`);
+      }
       const body = (await response.json()) as { port?: unknown };
       if (typeof body.port !== 'number') throw new Error(`GET ${base}/socket-mesh/port gave no port`);
       return `http://${formatHost(new URL(base).hostname)}:${body.port}`;
@@ -163,7 +169,7 @@ export class ManagerLink extends EventEmitter {
       case Msg.REGISTERED:
         this.registered = true;
         this.retryDelay = RETRY_MIN_MS;
-        this.failuresLogged = 0;
+        this.failures.succeeded(`the manager at ${describeManager(this.options.manager)} is reachable`);
         this.emit('registered', message[1]);
         return;
       case Msg.TOPOLOGY:
@@ -189,9 +195,8 @@ export class ManagerLink extends EventEmitter {
   }
 
   private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {
-    // Once per outage: a manager that is down for an hour must not fill the log.
-    if (this.failuresLogged++ === 0) this.options.logger[level](message);
-    else this.options.logger.debug(message);
+    // At the start of an outage and at rising intervals: a manager down for an hour must not fill the log.
+    this.failures.failed(message, level);
   }
 }
 

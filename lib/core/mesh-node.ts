@@ -4,6 +4,7 @@ import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js'
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import { formatDuration } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
@@ -11,6 +12,7 @@ import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
+import { startLine } from './node/start-line.js';
 import { waitForPeers, type WaitForOptions } from './node/wait-for-peers.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
 import type { Registration, Topology } from './protocol.js';
@@ -125,7 +127,7 @@ export class MeshNode extends EventEmitter {
   async start(): Promise<void> {
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
-    this.logger.info(`${this.worker}/${this.variant} serving peers on port ${this.server.port}`);
+    this.logger.info(startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues));
     this.managerLink.start();
   }
 
@@ -172,6 +174,9 @@ export class MeshNode extends EventEmitter {
   }
 
   private async shutdown(): Promise<void> {
+    const started = Date.now();
+    const serving = this.server.listening;
+    if (serving) this.logger.info(`${this.worker}/${this.variant} draining: ${this.dispatcher.inFlight} request(s) running`);
     this.dispatcher.startDraining();
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
@@ -193,6 +198,7 @@ export class MeshNode extends EventEmitter {
     await this.server.close();
     await Promise.all([...this.openQueues.values()].map((q) => q.close(drainTimeout)));
     await this.queues.close();
+    if (serving) this.logger.info(`${this.worker}/${this.variant} drained and closed in ${formatDuration(Date.now() - started)}`);
   }
 
   private registration(): Registration {

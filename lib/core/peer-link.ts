@@ -5,6 +5,8 @@ import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { describeConnectError } from './connect-error.js';
+import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -42,6 +44,9 @@ export class PeerLink extends EventEmitter {
   private readonly pending = new Map<number, PendingCall>();
   private nextId = 1;
   private authFailuresLogged = 0;
+  private readonly connectFailures: FailureLog;
+  /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
+  private left = false;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -51,6 +56,7 @@ export class PeerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
+    this.connectFailures = new FailureLog(options.logger);
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
       auth: this.handshake.auth,
       transports: ['websocket'],
@@ -64,7 +70,9 @@ export class PeerLink extends EventEmitter {
     this.socket.on(Events.DENY, (error: SerializedMeshError) => this.onDeny(error));
     this.socket.on('disconnect', (reason: string) => this.onDisconnect(reason));
     this.socket.on('connect_error', (err: Error) => {
-      this.options.logger.debug(`link to ${this.label} failed to connect: ${err.message}`);
+      const message = `link to ${this.label} failed to connect: ${describeConnectError(err)}`;
+      if (this.left) this.options.logger.debug(message);
+      else this.connectFailures.failed(message);
     });
   }
 
@@ -191,12 +199,15 @@ export class PeerLink extends EventEmitter {
         if (this.state === 'connecting') {
           this.state = 'ready';
           this.authFailuresLogged = 0;
+          this.left = false;
+          this.connectFailures.succeeded(`link to ${this.label} up`);
           this.retryDelay = RETRY_MIN_MS;
           this.emit('ready');
         }
         return;
       case Msg.LEAVING:
         if (this.state === 'ready') {
+          this.left = true;
           this.state = 'leaving';
           this.emit('down');
         }
