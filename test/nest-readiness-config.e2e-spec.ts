@@ -239,4 +239,27 @@ describe('readiness and configuration (real Nest apps)', () => {
     const failure = NestFactory.createApplicationContext(NamelessModule, { logger: false, abortOnError: false });
     await expect(failure).rejects.toThrow(/forWorkerAsync\(\): the factory must return the worker's 'name'/);
   });
+
+  it('logs through Nest: one line at start, one when draining starts and one when it ends', async () => {
+    const lines: string[] = [];
+    const record = (message: unknown) => void lines.push(String(message));
+    const logger = { log: record, error: record, warn: record, debug: record, verbose: record, fatal: record };
+    const app = await NestFactory.createApplicationContext(
+      plainWorker('NodeE', { manager: { url: `http://127.0.0.1:${httpPort}/api` }, bindHost: '127.0.0.1', ...KEYS }),
+      { logger, abortOnError: false },
+    );
+    let closed = false;
+    try {
+      await app.get(MeshClient).ready();
+      expect(lines.filter((l) => l.startsWith('started worker NodeE'))).toEqual([
+        expect.stringMatching(new RegExp(`^started worker NodeE, variant \\S+, mesh port \\d+, manager http://127.0.0.1:${httpPort}/api, queue backend none \\(no queued command\\)$`)),
+      ]);
+      await app.close();
+      closed = true;
+      expect(lines.some((l) => /^NodeE\/\S+ draining: 0 request\(s\) running$/.test(l))).toBe(true);
+      expect(lines.some((l) => /^NodeE\/\S+ drained and closed in \d+ (ms|s)$/.test(l))).toBe(true);
+    } finally {
+      if (!closed) await app.close();
+    }
+  });
 });
