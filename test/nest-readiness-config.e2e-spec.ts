@@ -14,6 +14,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Balanced, MeshClient, MeshError, MeshErrorCode, SocketMeshModule, type PeerDescriptor } from '../lib/index.js';
 import { freePort } from './support/free-port.js';
+import { waitFor } from './support/wait-for.js';
 
 const KEYS = { publicKey: 'readiness-public-key', privateKey: 'readiness-private-key-0123456789abcdef' };
 const LOGGER = ['fatal'] as const;
@@ -206,15 +207,25 @@ describe('readiness and configuration (real Nest apps)', () => {
     await expect(client.call('NodeC', 'hello')).resolves.toBe('from C');
   });
 
-  it('a manager whose prefix excludes the discovery routes is found with a url without the prefix', async () => {
-    @Module({ imports: [SocketMeshModule.forManager({ host: '127.0.0.1', ...KEYS })] })
+  it('a manager whose prefix excludes the discovery routes is found with a url without the prefix (its port a string from ConfigService)', async () => {
+    const socketPort = await freePort();
+    process.env.READINESS_M_PORT = String(socketPort);
+    @Module({
+      imports: [
+        SocketMeshModule.forManagerAsync({
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({ host: '127.0.0.1', port: config.getOrThrow<string>('READINESS_M_PORT'), ...KEYS }),
+        }),
+      ],
+    })
     class ExcludedManagerModule {}
     const other = await NestFactory.create(ExcludedManagerModule, { logger: [...LOGGER], abortOnError: false });
     other.setGlobalPrefix('api', { exclude: ['socket-mesh/{*path}'] });
     await other.listen(0, '127.0.0.1');
     try {
       const port = (other.getHttpServer().address() as AddressInfo).port;
-      expect((await getJson(port, '/socket-mesh/port')).status).toBe(200);
+      expect(await getJson(port, '/socket-mesh/port')).toEqual({ status: 200, body: { port: socketPort } });
       const worker = await NestFactory.createApplicationContext(
         plainWorker('NodeD', { manager: { url: `http://127.0.0.1:${port}` }, bindHost: '127.0.0.1', ...KEYS }),
         { logger: [...LOGGER], abortOnError: false },
@@ -228,6 +239,7 @@ describe('readiness and configuration (real Nest apps)', () => {
       }
     } finally {
       await other.close();
+      delete process.env.READINESS_M_PORT;
     }
   });
 
@@ -260,6 +272,22 @@ describe('readiness and configuration (real Nest apps)', () => {
       expect(lines.some((l) => /^NodeE\/\S+ drained and closed in \d+ (ms|s)$/.test(l))).toBe(true);
     } finally {
       if (!closed) await app.close();
+    }
+  });
+
+  it('a worker whose url misses the prefix logs the 404 with a hint about the prefix', async () => {
+    const lines: string[] = [];
+    const record = (message: unknown) => void lines.push(String(message));
+    const logger = { log: record, error: record, warn: record, debug: record, verbose: record, fatal: record };
+    const app = await NestFactory.createApplicationContext(
+      plainWorker('NodeF', { manager: { url: `http://127.0.0.1:${httpPort}` }, bindHost: '127.0.0.1', ...KEYS }),
+      { logger, abortOnError: false },
+    );
+    try {
+      const line = await waitFor(() => lines.find((l) => l.includes('/socket-mesh/port answered 404')), 10_000, 'the 404 line');
+      expect(line).toContain(`manager not reachable: GET http://127.0.0.1:${httpPort}/socket-mesh/port answered 404 (behind app.setGlobalPrefix()? put the prefix in the url`);
+    } finally {
+      await app.close();
     }
   });
 });
