@@ -19,6 +19,7 @@ export { defineWorker, command } from './nest/worker-contract.js';
 export type { ContractAnswer, ContractCommand, ContractKind, MeshContractProxy, MeshImplementation, WorkerContract } from './nest/worker-contract.js';
 export type {
   SocketMeshManagerAddress,
+  SocketMeshNamedWorkerOptions,
   SocketMeshQueueOptions,
   SocketMeshWorkerAsyncOptions,
   SocketMeshWorkerOptions,

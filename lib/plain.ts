@@ -12,3 +12,5 @@ export type { MeshOutcome } from './core/errors.js';
 export type { CallOptions, MeshEventPayload, PeerDescriptor } from './core/mesh-node.js';
 export type { LogLevel, MeshLogger } from './core/logger.js';
 export type { CallContext, CallMetadata } from './core/call-metadata.js';
+export type { MeshCallContext } from './core/handler-context.js';
+export type { WaitForOptions } from './core/node/wait-for-peers.js';

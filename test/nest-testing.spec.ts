@@ -106,4 +106,11 @@ describe('SocketMeshTestingModule', () => {
     expect((await meshError(mesh.call('NodeB', 'status', { n: 1n }))).code).toBe(MeshErrorCode.BAD_REQUEST);
     expect((await meshError(mesh.call('NodeB', 'status', {}, { metadata: { n: 1 as unknown as string } }))).code).toBe(MeshErrorCode.BAD_REQUEST);
   });
+
+  it('waitFor: a faked worker is there at once with one instance', async () => {
+    const mesh = (await build()).get(MeshClient);
+    await expect(mesh.waitFor('NodeB', { timeout: 50 })).resolves.toEqual([{ worker: 'NodeB', variant: 'NodeB-fake', host: 'in-process', port: 0 }]);
+    expect((await meshError(mesh.waitFor('NodeB', { instances: 2 }))).code).toBe(MeshErrorCode.TIMEOUT);
+    expect((await meshError(mesh.waitFor('NodeZ'))).code).toBe(MeshErrorCode.ACCESS_DENIED);
+  });
 });

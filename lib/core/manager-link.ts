@@ -3,8 +3,10 @@ import { io, type Socket } from 'socket.io-client';
 import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
+import { describeConnectError } from './connect-error.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
@@ -42,9 +44,9 @@ export class ManagerLink extends EventEmitter {
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private deadline: HandshakeDeadline | undefined;
-  private failuresLogged = 0;
   /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
   private plainRefusals = 0;
+  private readonly failures: FailureLog;
   registered = false;
 
   constructor(
@@ -53,6 +55,7 @@ export class ManagerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
+    this.failures = new FailureLog(options.logger);
   }
 
   start(): void {
@@ -83,7 +86,7 @@ export class ManagerLink extends EventEmitter {
     try {
       url = await this.resolveUrl();
     } catch (err) {
-      this.logFailure(`manager not reachable: ${(err as Error).message}`);
+      this.logFailure(`manager not reachable: ${describeConnectError(err)}`);
       return this.retryLater();
     }
     if (this.closed) return;
@@ -114,7 +117,7 @@ export class ManagerLink extends EventEmitter {
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
-    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${err.message}`));
+    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`));
     socket.on('disconnect', (reason: string) => {
       deadline.disarm();
       this.channel?.close();
@@ -150,7 +153,10 @@ export class ManagerLink extends EventEmitter {
     if ('url' in manager) {
       const base = manager.url.replace(/\/+$/, '');
       const response = await fetch(`${base}/socket-mesh/port`, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}`);
+      if (!response.ok) {
+        const hint = response.status === 404 ? ' (behind app.setGlobalPrefix()? put the prefix in the url: http://host:port/api)' : '';
+        throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}${hint}`);
+      }
       const body = (await response.json()) as { port?: unknown };
       if (typeof body.port !== 'number') throw new Error(`GET ${base}/socket-mesh/port gave no port`);
       return `http://${formatHost(new URL(base).hostname)}:${body.port}`;
@@ -189,7 +195,7 @@ export class ManagerLink extends EventEmitter {
         this.plainRefusals = 0;
         this.registered = true;
         this.retryDelay = RETRY_MIN_MS;
-        this.failuresLogged = 0;
+        this.failures.succeeded(`the manager at ${describeManager(this.options.manager)} is reachable`);
         this.emit('registered', message[1]);
         return;
       case Msg.TOPOLOGY:
@@ -228,9 +234,8 @@ export class ManagerLink extends EventEmitter {
   }
 
   private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {
-    // Once per outage: a manager that is down for an hour must not fill the log.
-    if (this.failuresLogged++ === 0) this.options.logger[level](message);
-    else this.options.logger.debug(message);
+    // At the start of an outage and at rising intervals: a manager down for an hour must not fill the log.
+    this.failures.failed(message, level);
   }
 }
 

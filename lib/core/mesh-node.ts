@@ -4,6 +4,7 @@ import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js'
 import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import { formatDuration } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
@@ -11,6 +12,8 @@ import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
+import { startLine } from './node/start-line.js';
+import { waitForPeers, type WaitForOptions } from './node/wait-for-peers.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
 import type { Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
@@ -18,6 +21,7 @@ import { createMemoryQueueBackend } from './queue/memory-queue.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
+export type { WaitForOptions } from './node/wait-for-peers.js';
 
 /**
  * One worker instance: its mesh server (callers dial in) with the dispatcher running its
@@ -133,7 +137,7 @@ export class MeshNode extends EventEmitter {
   async start(): Promise<void> {
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
-    this.logger.info(`${this.worker}/${this.variant} serving peers on port ${this.server.port}`);
+    this.logger.info(startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues));
     this.managerLink.start();
   }
 
@@ -155,6 +159,16 @@ export class MeshNode extends EventEmitter {
     return this.directory.peers(worker);
   }
 
+  /** Resolves with the connected instances of `worker` once `instances` (default 1) are; MESH_TIMEOUT after `timeout`. */
+  waitFor(worker: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
+    return waitForPeers(this.directory, worker, options, {
+      self: this.worker,
+      connect: new Set(this.options.connect),
+      timeout: this.options.timeout ?? DEFAULTS.timeout,
+      closing: () => this.closing !== undefined,
+    });
+  }
+
   /**
    * Calls `command` on `worker`, dispatched by the kind the target declares: balanced → its
    * answer; broadcast+responds → every answer; queued → { queued: n }; plain → { delivered: n }.
@@ -170,6 +184,9 @@ export class MeshNode extends EventEmitter {
   }
 
   private async shutdown(): Promise<void> {
+    const started = Date.now();
+    const serving = this.server.listening;
+    if (serving) this.logger.info(`${this.worker}/${this.variant} draining: ${this.dispatcher.inFlight} request(s) running`);
     this.dispatcher.startDraining();
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
@@ -191,6 +208,7 @@ export class MeshNode extends EventEmitter {
     await this.server.close();
     await Promise.all([...this.openQueues.values()].map((q) => q.close(drainTimeout)));
     await this.queues.close();
+    if (serving) this.logger.info(`${this.worker}/${this.variant} drained and closed in ${formatDuration(Date.now() - started)}`);
   }
 
   private registration(): Registration {

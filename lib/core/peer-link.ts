@@ -7,6 +7,8 @@ import { ClientHandshake } from './connection-handshake.js';
 import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { describeConnectError } from './connect-error.js';
+import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -49,6 +51,9 @@ export class PeerLink extends EventEmitter {
   private readonly deadlines = new CallDeadlines((now) => this.expire(now));
   private nextId = 1;
   private authFailuresLogged = 0;
+  private readonly connectFailures: FailureLog;
+  /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
+  private left = false;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly deadline: HandshakeDeadline;
@@ -60,6 +65,7 @@ export class PeerLink extends EventEmitter {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
     this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () => this.onHandshakeDeadline());
+    this.connectFailures = new FailureLog(options.logger);
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
       ...dialerSocketOptions(options.maxFrameSize),
       auth: (cb) => {
@@ -81,7 +87,9 @@ export class PeerLink extends EventEmitter {
     );
     this.socket.on('disconnect', (reason: string) => this.onDisconnect(reason));
     this.socket.on('connect_error', (err: Error) => {
-      this.options.logger.debug(`link to ${this.label} failed to connect: ${err.message}`);
+      const message = `link to ${this.label} failed to connect: ${describeConnectError(err)}`;
+      if (this.left) this.options.logger.debug(message);
+      else this.connectFailures.failed(message);
     });
   }
 
@@ -209,12 +217,15 @@ export class PeerLink extends EventEmitter {
           this.deadline.disarm();
           this.state = 'ready';
           this.authFailuresLogged = 0;
+          this.left = false;
+          this.connectFailures.succeeded(`link to ${this.label} up`);
           this.retryDelay = RETRY_MIN_MS;
           this.emit('ready');
         }
         return;
       case Msg.LEAVING:
         if (this.state === 'ready') {
+          this.left = true;
           this.state = 'leaving';
           this.emit('down');
         }

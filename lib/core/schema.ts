@@ -1,5 +1,6 @@
 import type { CommandKind, CommandSpec } from './command-spec.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import type { MeshCallContext } from './handler-context.js';
 import { forLog, isMeshName, MESH_NAME_RULE } from './mesh-name.js';
 import { describeName as show, didYouMean as hint, suggestName } from './names.js';
 
@@ -14,7 +15,7 @@ export const ANY_NODE = 'anyNode';
 
 // `any` on the payload only: users write `({ test }) => ...` without annotating the shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type SchemaCommandFunction = (this: unknown, payload: any) => unknown;
+export type SchemaCommandFunction = (this: unknown, payload: any, context: MeshCallContext) => unknown;
 
 export interface SchemaCommandObject {
   method: SchemaCommandFunction;

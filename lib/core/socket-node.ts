@@ -1,7 +1,9 @@
+import type { CallContext } from './call-metadata.js';
 import type { LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode } from './errors.js';
+import { handlerContext } from './handler-context.js';
 import { createConsoleLogger, type MeshLogger } from './logger.js';
-import { MeshNode, type MeshEventPayload, type PeerDescriptor } from './mesh-node.js';
+import { MeshNode, type MeshEventPayload, type PeerDescriptor, type WaitForOptions } from './mesh-node.js';
 import type { CallOptions } from './options/call-options.js';
 import { createQueueBackend } from './options/queue-backend.js';
 import { resolveSocketNodeOptions, type SocketNodeOptions } from './options/socket-node-options.js';
@@ -60,7 +62,8 @@ export class SocketNode {
     for (const name of Object.keys(own.commands)) {
       const { spec, method } = own.commands[name]!;
       // validateMeshSchema refuses a null method in the worker this process runs.
-      commands.push({ ...spec, name, handler: (payload: unknown) => method!.call(this, payload) });
+      const handler = (payload: unknown, call?: CallContext) => method!.call(this, payload, handlerContext(own.name, name, spec.kind, call));
+      commands.push({ ...spec, name, handler });
     }
     const o = resolved.node;
     const node = new MeshNode({
@@ -106,6 +109,11 @@ export class SocketNode {
   /** The connected instances this node can call, optionally of one worker name. */
   peers(worker?: string): PeerDescriptor[] {
     return this.node.peers(worker);
+  }
+
+  /** Resolves with the connected instances of `worker` once `instances` (default 1) are; rejects with MESH_TIMEOUT after `timeout`. */
+  waitFor(worker: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
+    return this.node.waitFor(worker, options);
   }
 
   /** Stops taking requests, lets running ones finish (up to `drainTimeout`), releases every socket, server, timer and queue. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import type { CallOptions, PeerDescriptor } from '../core/mesh-node.js';
+import type { CallOptions, PeerDescriptor, WaitForOptions } from '../core/mesh-node.js';
 import { MeshWorkerHost } from './mesh-worker.host.js';
 import type { MeshContractProxy, WorkerContract } from './worker-contract.js';
 
@@ -77,6 +77,21 @@ export class MeshClient {
   /** The connected instances this worker can call, of one worker name or all: `{ worker, variant, host, port }[]`. */
   peers(name?: string): PeerDescriptor[] {
     return this.host.node?.peers(name) ?? [];
+  }
+
+  /**
+   * Resolves with the connected instances of worker `node` once `instances` (default 1) of them
+   * are ready to take calls; rejects with MESH_TIMEOUT after `timeout` (default the worker's call
+   * timeout), which also counts the wait for this worker's own start.
+   */
+  async waitFor(node: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
+    const since = Date.now();
+    const given = options?.timeout;
+    const valid = given === undefined || (typeof given === 'number' && given > 0);
+    const timeout = typeof given === 'number' && given > 0 ? given : this.host.timeout;
+    const mesh = this.host.readyNode() ?? (await this.host.startedWithin(timeout, { worker: node, command: 'waitFor' }));
+    // A bad timeout goes through unchanged: the core refuses it with MESH_BAD_REQUEST.
+    return mesh.waitFor(node, valid ? { ...options, timeout: Math.max(1, timeout - (Date.now() - since)) } : options);
   }
 
   /** Resolves when this worker registered with the manager and its mesh server listens. */

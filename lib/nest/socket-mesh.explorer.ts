@@ -6,6 +6,7 @@ import type { CommandHandler, CommandKind, LocalCommand } from '../core/command-
 import type { MeshEventPayload } from '../core/mesh-node.js';
 import { normalizeCommandSpec } from '../core/schema.js';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
+import { handlerContext } from '../core/handler-context.js';
 import { MeshParamType } from './decorators/mesh-params.decorator.js';
 import type { MeshHandlerContext } from './mesh-handler-context.js';
 import { MeshHandlerFilters } from './mesh-handler-errors.js';
@@ -43,10 +44,6 @@ const MESH_PARAMS_FACTORY: ParamsFactory = {
     return typeof data === 'string' && typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[data] : payload;
   },
 };
-
-/** Queued commands run from the queue, which keeps only the payload. */
-const QUEUED_CALLER = Object.freeze({ worker: '', variant: '' });
-const NO_METADATA = Object.freeze({});
 
 type Methods = Record<string, (...args: unknown[]) => unknown>;
 
@@ -172,16 +169,8 @@ export class SocketMeshExplorer implements OnModuleInit {
     // Names the worker and the command; refuses responds + queued, bad timeouts, unknown keys.
     const spec = normalizeCommandSpec(this.worker, name, kind, options as Parameters<typeof normalizeCommandSpec>[3]);
     const run = this.createContextualHandler(instance, method, methodName, moduleKey);
-    const handler: CommandHandler = (payload, call) => {
-      const context: MeshHandlerContext = {
-        worker: this.worker,
-        command: name,
-        kind,
-        caller: call?.caller ?? QUEUED_CALLER,
-        metadata: call?.metadata ?? NO_METADATA,
-      };
-      return run(payload, context);
-    };
+    // The same context as the plain API's handlers get (MeshHandlerContext has its shape).
+    const handler: CommandHandler = (payload, call) => run(payload, handlerContext(this.worker, name, kind, call));
     return { name, ...spec, handler };
   }
 

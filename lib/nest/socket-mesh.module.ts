@@ -2,7 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { DiscoveryController } from './discovery.controller.js';
 import type { SocketMeshManagerAsyncOptions, SocketMeshManagerOptions } from './interfaces/manager-options.interface.js';
-import type { SocketMeshWorkerAsyncOptions, SocketMeshWorkerOptions } from './interfaces/worker-options.interface.js';
+import type {
+  SocketMeshNamedWorkerOptions,
+  SocketMeshWorkerAsyncOptions,
+  SocketMeshWorkerOptions,
+} from './interfaces/worker-options.interface.js';
 import { ManagerHost } from './manager.host.js';
 import { MeshClient } from './mesh-client.js';
 import { MeshRegistry } from './mesh-registry.js';
@@ -13,6 +17,7 @@ import {
   createManagerAsyncProviders,
   createManagerProviders,
   createWorkerAsyncProviders,
+  createNamedWorkerAsyncProviders,
   createWorkerProviders,
 } from './socket-mesh.providers.js';
 
@@ -30,8 +35,20 @@ export class SocketMeshModule {
     return SocketMeshModule.worker(createWorkerProviders(name, options), []);
   }
 
-  static forWorkerAsync(name: string, options: SocketMeshWorkerAsyncOptions): DynamicModule {
-    return SocketMeshModule.worker(createWorkerAsyncProviders(name, options), options.imports ?? []);
+  /**
+   * Options from providers: `forWorkerAsync({ imports, inject, useFactory })` whose factory
+   * returns the options and the worker's `name`, or `forWorkerAsync(name, { ... })`.
+   */
+  static forWorkerAsync(options: SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions>): DynamicModule;
+  static forWorkerAsync(name: string, options: SocketMeshWorkerAsyncOptions): DynamicModule;
+  static forWorkerAsync(
+    nameOrOptions: string | SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions>,
+    options?: SocketMeshWorkerAsyncOptions,
+  ): DynamicModule {
+    if (typeof nameOrOptions === 'object' && nameOrOptions !== null && options === undefined) {
+      return SocketMeshModule.worker(createNamedWorkerAsyncProviders(nameOrOptions), nameOrOptions.imports ?? []);
+    }
+    return SocketMeshModule.worker(createWorkerAsyncProviders(nameOrOptions as string, options!), options?.imports ?? []);
   }
 
   static forManager(options: SocketMeshManagerOptions): DynamicModule {

@@ -76,6 +76,21 @@ export function resolveWorkerOptions(worker: string, options: unknown): Resolved
   return resolved;
 }
 
+/**
+ * `forWorkerAsync({ useFactory })`: the factory's answer holds the worker's `name` besides the
+ * options. Resolved once per provider that asks (name, options): cheap, and both see the same checks.
+ */
+export function resolveNamedWorkerOptions(where: string, named: unknown): ResolvedWorkerOptions {
+  if (typeof named !== 'object' || named === null || Array.isArray(named)) {
+    throw invalidOptions(`socket-mesh: ${where}: the factory must return an object with the worker's name and options, got ${describeValue(named)}`);
+  }
+  const { name, ...options } = named as Record<string, unknown>;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw invalidOptions(`socket-mesh: ${where}: the factory must return the worker's 'name' (a non-empty string), got ${describeValue(name)}`);
+  }
+  return resolveWorkerOptions(name, options);
+}
+
 /** Checks a manager's options; throws MESH_SCHEMA_INVALID naming the field (the schema itself is checked by the core). */
 export function resolveManagerOptions(options: unknown): ResolvedManagerOptions {
   const r = OptionReader.of(MANAGER_LABEL, options);

@@ -6,12 +6,13 @@ import type {
   SocketMeshManagerOptionsFactory,
 } from './interfaces/manager-options.interface.js';
 import type {
+  SocketMeshNamedWorkerOptions,
   SocketMeshWorkerAsyncOptions,
   SocketMeshWorkerOptions,
   SocketMeshWorkerOptionsFactory,
 } from './interfaces/worker-options.interface.js';
 import { asyncOptionsMessage, MANAGER_LABEL, workerLabel } from './socket-mesh.messages.js';
-import { resolveManagerOptions, resolveWorkerOptions } from './socket-mesh.options.js';
+import { resolveManagerOptions, resolveNamedWorkerOptions, resolveWorkerOptions } from './socket-mesh.options.js';
 import {
   SOCKET_MESH_MANAGER_OPTIONS,
   SOCKET_MESH_RAW_MANAGER_OPTIONS,
@@ -55,6 +56,26 @@ export function createWorkerAsyncProviders(worker: string, options: SocketMeshWo
   ];
 }
 
+/** `forWorkerAsync({ useFactory })`: the factory gives the name with the options; the name is read out of them. */
+export function createNamedWorkerAsyncProviders(options: SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions>): Provider[] {
+  const where = 'SocketMeshModule.forWorkerAsync()';
+  return [
+    ...asyncOptionsProviders(where, SOCKET_MESH_NAMED_WORKER_OPTIONS, options, (f: SocketMeshWorkerOptionsFactory<SocketMeshNamedWorkerOptions>) =>
+      f.createSocketMeshOptions(),
+    ),
+    {
+      provide: SOCKET_MESH_WORKER_NAME,
+      useFactory: (named: unknown) => resolveNamedWorkerOptions(where, named).worker,
+      inject: [SOCKET_MESH_NAMED_WORKER_OPTIONS],
+    },
+    {
+      provide: SOCKET_MESH_WORKER_OPTIONS,
+      useFactory: (named: unknown) => resolveNamedWorkerOptions(where, named),
+      inject: [SOCKET_MESH_NAMED_WORKER_OPTIONS],
+    },
+  ];
+}
+
 export function createManagerProviders(options: SocketMeshManagerOptions): Provider[] {
   return [{ provide: SOCKET_MESH_RAW_MANAGER_OPTIONS, useValue: options }, resolvedManagerOptionsProvider];
 }
@@ -68,11 +89,14 @@ export function createManagerAsyncProviders(options: SocketMeshManagerAsyncOptio
   ];
 }
 
+/** The factory's answer of `forWorkerAsync({ ... })`, options and name together. */
+const SOCKET_MESH_NAMED_WORKER_OPTIONS = Symbol('SOCKET_MESH_NAMED_WORKER_OPTIONS');
+
 /** `forXAsync({ useFactory | useClass | useExisting })`: exactly one; a class is asked through `create`. */
 function asyncOptionsProviders<F>(
   where: string,
   token: symbol,
-  options: SocketMeshWorkerAsyncOptions | SocketMeshManagerAsyncOptions,
+  options: SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions> | SocketMeshWorkerAsyncOptions | SocketMeshManagerAsyncOptions,
   create: (factory: F) => unknown,
 ): Provider[] {
   const given = [options?.useFactory, options?.useClass, options?.useExisting].filter((x) => x !== undefined);

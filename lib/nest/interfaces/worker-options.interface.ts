@@ -49,20 +49,31 @@ export interface SocketMeshWorkerOptions extends NodeTuningOptions {
   queue?: SocketMeshQueueOptions;
 }
 
-/** Implemented by a class given to `forWorkerAsync({ useClass })` or `{ useExisting }`. */
-export interface SocketMeshWorkerOptionsFactory {
-  createSocketMeshOptions(): SocketMeshWorkerOptions | Promise<SocketMeshWorkerOptions>;
+/** What the factory of `forWorkerAsync({ useFactory })` (no name argument) returns: the options and the worker's name. */
+export interface SocketMeshNamedWorkerOptions extends SocketMeshWorkerOptions {
+  /** This worker's name (from `ConfigService`, say). */
+  name: string;
 }
 
-/** Options of `SocketMeshModule.forWorkerAsync(name, options)`: exactly one of useFactory, useClass, useExisting. */
-export interface SocketMeshWorkerAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+/** Implemented by a class given to `forWorkerAsync({ useClass })` or `{ useExisting }`. */
+export interface SocketMeshWorkerOptionsFactory<O extends SocketMeshWorkerOptions = SocketMeshWorkerOptions> {
+  createSocketMeshOptions(): O | Promise<O>;
+}
+
+/**
+ * Options of `SocketMeshModule.forWorkerAsync(name, options)`, or of `forWorkerAsync(options)`
+ * when `O` is `SocketMeshNamedWorkerOptions` (the factory gives the name too): exactly one of
+ * useFactory, useClass, useExisting.
+ */
+export interface SocketMeshWorkerAsyncOptions<O extends SocketMeshWorkerOptions = SocketMeshWorkerOptions>
+  extends Pick<ModuleMetadata, 'imports'> {
   /** Builds the options; gets the providers listed in `inject`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  useFactory?: (...args: any[]) => SocketMeshWorkerOptions | Promise<SocketMeshWorkerOptions>;
+  useFactory?: (...args: any[]) => O | Promise<O>;
   /** Providers passed to `useFactory`. */
   inject?: (InjectionToken | OptionalFactoryDependency)[];
   /** A class implementing `SocketMeshWorkerOptionsFactory`, instantiated by this module. */
-  useClass?: Type<SocketMeshWorkerOptionsFactory>;
+  useClass?: Type<SocketMeshWorkerOptionsFactory<O>>;
   /** An existing provider implementing `SocketMeshWorkerOptionsFactory`. */
-  useExisting?: Type<SocketMeshWorkerOptionsFactory>;
+  useExisting?: Type<SocketMeshWorkerOptionsFactory<O>>;
 }

@@ -2,7 +2,7 @@ import { encodeMetadata, decodeMetadata } from '../../core/call-metadata.js';
 import { lookupOwn } from '../../core/command-spec.js';
 import { serializeHandlerError } from '../../core/dispatcher.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../../core/errors.js';
-import type { CallOptions, PeerDescriptor } from '../../core/mesh-node.js';
+import type { CallOptions, PeerDescriptor, WaitForOptions } from '../../core/mesh-node.js';
 import type { MeshWorkerHost } from '../mesh-worker.host.js';
 import { MeshClient } from '../mesh-client.js';
 import type { MeshHandlerContext } from '../mesh-handler-context.js';
@@ -95,6 +95,19 @@ export class TestingMeshClient extends MeshClient {
   }
 
   override async ready(): Promise<void> {}
+
+  /** A faked worker is there at once, with one instance; asking for more can only time out. */
+  override async waitFor(node: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
+    const found = this.peers(node);
+    if (found.length === 0) {
+      throw new MeshError(MeshErrorCode.ACCESS_DENIED, `'${this.worker}' may not call '${node}': no fakes are given for it`, { worker: node });
+    }
+    const instances = options?.instances ?? 1;
+    if (instances > found.length) {
+      throw new MeshError(MeshErrorCode.TIMEOUT, `a faked worker has one instance; ${instances} were asked for`, { worker: node });
+    }
+    return found;
+  }
 }
 
 function roundTrip(value: unknown, worker: string, command: string, code: MeshErrorCode): unknown {
