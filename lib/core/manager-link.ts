@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { io, type Socket } from 'socket.io-client';
-import { frameParser } from './frame-parser.js';
+import type { Socket } from 'socket.io-client';
 import { ClientHandshake } from './connection-handshake.js';
+import { loadSocketIoClient } from './lazy-socket-io.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -78,7 +78,15 @@ export class ManagerLink extends EventEmitter {
       this.logFailure(`manager not reachable: ${(err as Error).message}`);
       return this.retryLater();
     }
+    let client;
+    try {
+      client = await loadSocketIoClient();
+    } catch (err) {
+      this.logFailure(`socket.io-client did not load: ${(err as Error).message}`);
+      return this.retryLater();
+    }
     if (this.closed) return;
+    const { io, frameParser } = client;
     const socket = io(url, {
       auth: this.handshake.auth,
       transports: ['websocket'],

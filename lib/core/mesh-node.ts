@@ -5,6 +5,7 @@ import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
+import { loadSocketIoClient } from './lazy-socket-io.js';
 import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
@@ -121,6 +122,8 @@ export class MeshNode extends EventEmitter {
 
   /** Starts the mesh server, opens the queues, then registers. Call once. */
   async start(): Promise<void> {
+    // The manager link needs socket.io-client: load it while the server loads socket.io.
+    loadSocketIoClient().catch(() => {});
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
     this.logger.info(`${this.worker}/${this.variant} serving peers on port ${this.server.port}`);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import type { Dispatcher, ReplySink } from './dispatcher.js';
@@ -9,7 +9,7 @@ import { MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
 import { encode } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
-import { createSocketServer, listen } from './socket-server.js';
+import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -43,7 +43,7 @@ class IncomingLink implements ReplySink {
  */
 export class MeshServer extends EventEmitter {
   private readonly http: HttpServer;
-  private readonly io: Server;
+  private readonly io: SocketServer;
   private readonly links = new Set<IncomingLink>();
   private readonly violationsLogged = new WeakSet<Socket>();
 

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { CallDeadlines } from './call-deadlines.js';
 import type { CommandTable } from './command-spec.js';
-import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -55,6 +55,8 @@ export class PeerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
+    // Loaded: links exist only once the manager link (which loads it) has had a topology.
+    const { io, frameParser } = socketIoClient();
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
       auth: this.handshake.auth,
       transports: ['websocket'],
