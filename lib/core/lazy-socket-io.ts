@@ -1,5 +1,6 @@
-import type { Server, ServerOptions } from 'socket.io';
+import type { Server } from 'socket.io';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
+import type { frameParser } from './frame-parser.js';
 
 /*
  * socket.io's server side (engine.io, ws, accepts/mime-db, cors, …) and its client side
@@ -10,7 +11,7 @@ import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 
 type ClientFactory = (uri: string, options?: Partial<ManagerOptions & SocketOptions>) => Socket;
 type ServerClass = new (...args: ConstructorParameters<typeof Server>) => Server;
-type FrameParser = NonNullable<ServerOptions['parser']>;
+type FrameParser = typeof frameParser;
 
 export interface SocketIoClient {
   io: ClientFactory;

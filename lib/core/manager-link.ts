@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io-client';
 import { ClientHandshake } from './connection-handshake.js';
-import { loadSocketIoClient } from './lazy-socket-io.js';
+import { loadSocketIoClient, type SocketIoClient } from './lazy-socket-io.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import type { MeshLogger } from './logger.js';
@@ -78,7 +78,7 @@ export class ManagerLink extends EventEmitter {
       this.logFailure(`manager not reachable: ${(err as Error).message}`);
       return this.retryLater();
     }
-    let client;
+    let client: SocketIoClient;
     try {
       client = await loadSocketIoClient();
     } catch (err) {

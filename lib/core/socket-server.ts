@@ -17,14 +17,19 @@ export class SocketServer {
   private io: Server | undefined;
   private attaching: Promise<void> | undefined;
   private closed = false;
-  private readonly listeners: Array<(socket: Socket) => void> = [];
+  private readonly listeners: Array<(socket: Socket) => unknown> = [];
 
   constructor(
     private readonly http: HttpServer,
     private readonly options: Partial<ServerOptions>,
   ) {}
 
-  on(_event: 'connection', listener: (socket: Socket) => void): void {
+  /** engine.io's server once attached: its connection count, for leak checks. */
+  get engine(): Server['engine'] | undefined {
+    return this.io?.engine;
+  }
+
+  on(_event: 'connection', listener: (socket: Socket) => unknown): void {
     this.listeners.push(listener);
     this.io?.on('connection', listener);
   }

@@ -53,7 +53,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     try {
       return this.route(worker, command, payload, callOptions);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err as Error);
     }
   }
 
