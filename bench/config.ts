@@ -6,10 +6,11 @@ export const BENCH_KEYS = Object.freeze({
   privateKey: 'socket-mesh-bench-private-key-0123456789',
 });
 
-/** `small` is the seed's example; `kib` serialises to exactly 1024 bytes of JSON (the answer is as large). */
+/** `small` is the seed's example; `kib` / `kib16` serialise to exactly 1024 / 16384 bytes of JSON (the answer is as large). */
 export const PAYLOADS = {
   small: { test: 'data' },
   kib: { test: 'x'.repeat(1024 - '{"test":""}'.length) },
+  kib16: { test: 'x'.repeat(16384 - '{"test":""}'.length) },
 } as const;
 export type PayloadKind = keyof typeof PAYLOADS;
 

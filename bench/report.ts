@@ -53,12 +53,17 @@ const LAYOUT: Record<string, { def: MetricDef; target?: RowTarget; metric?: stri
     { def: CPU_CALLEE },
     { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } },
   ],
-  'balanced-c64-kib': [{ def: CALLS, target: { kind: 'ratio-min', value: 0.9 } }, { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } }],
+  'balanced-c64-kib': [{ def: CALLS, target: { kind: 'ratio-min', value: 1.0 } }, { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } }],
+  'balanced-c64-16kib': [{ def: CALLS, target: { kind: 'ratio-min', value: 1.0 } }, { def: CPU_TOTAL }],
   'responding-c1': [{ def: P50 }, { def: P99 }],
   'responding-c64': [{ def: CALLS, target: { kind: 'ratio-min', value: 0.9 } }, { def: CPU_CALLER }, { def: CPU_CALLEE }],
   'plain-c64': [{ def: CALLS }, { def: CPU_TOTAL }],
   'queued-memory-c64': [{ def: CALLS, metric: 'stored by all 3 (acknowledged)' }, { def: CPU_TOTAL }],
-  'queued-redis-c16': [{ def: CALLS, metric: 'stored by all 3 (acknowledged)' }, { def: E2E }, { def: CPU_TOTAL }],
+  'queued-redis-c16': [
+    { def: CALLS, metric: 'stored by all 3 (acknowledged)', target: { kind: 'ratio-min', value: 0.9 } },
+    { def: E2E, target: { kind: 'ratio-min', value: 0.9 } },
+    { def: CPU_TOTAL },
+  ],
 };
 
 export function buildRows(plan: Plan, calls: CallResults, idle: { mesh: IdleMetrics[]; raw: IdleMetrics[] } | undefined): Row[] {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --profile]`: socket-mesh against raw socket.io / BullMQ on
+ * `npm run bench [-- --quick | --profile | --only=<scenario ids>,idle]`: socket-mesh against raw socket.io / BullMQ on
  * loopback, real processes, runs interleaved (mesh, raw, mesh, raw, ...), one table at the end,
  * also written to bench/results/latest.json.
  */
@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const profile = args.find((a) => a === '--profile' || a.startsWith('--profile='));
   if (profile) return runProfile(profile.split('=')[1]);
   const started = performance.now();
-  const plan = makePlan(args.includes('--quick'));
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const plan = makePlan(args.includes('--quick'), only);
   const redisVersion = await probeRedis(REDIS.host, REDIS.port);
   const machine = machineInfo(redisVersion);
   log(`socket-mesh bench (${plan.name}: ${plan.rounds} rounds, A=socket-mesh B=raw interleaved)\n${describeMachine(machine)}`);
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     log(`  removed ${keys} Redis keys under ${prefix}:`);
   }
 
-  const rows = buildRows(plan, calls, idle);
+  const rows = buildRows(plan, calls, plan.idle.rounds > 0 ? idle : undefined);
   const seconds = (performance.now() - started) / 1000;
   const table = renderTable(rows);
   const lines = [

@@ -45,6 +45,7 @@ const ALL: Scenario[] = [
   S('balanced-c1-kib', 'balanced c=1 1 KiB', 'single', 'balanced', 'kib', 1),
   S('balanced-c64-small', "balanced c=64 {test:'data'}", 'single', 'balanced', 'small', 64),
   S('balanced-c64-kib', 'balanced c=64 1 KiB', 'single', 'balanced', 'kib', 64),
+  S('balanced-c64-16kib', 'balanced c=64 16 KiB', 'single', 'balanced', 'kib16', 64),
   S('responding-c1', 'responding broadcast ×3 c=1', 'group', 'responding', 'small', 1),
   S('responding-c64', 'responding broadcast ×3 c=64', 'group', 'responding', 'small', 64),
   S('plain-c64', 'plain broadcast ×3 c=64', 'group', 'plain', 'small', 64),
@@ -55,7 +56,23 @@ const ALL: Scenario[] = [
 
 const QUICK_IDS = new Set(['balanced-c1-small', 'balanced-c64-small', 'responding-c64', 'queued-redis-c16']);
 
-export function plan(quick: boolean): Plan {
+/**
+ * `only`: scenario ids to keep (`--only=queued-redis-c16,balanced-c1-small`); the idle-memory rows
+ * run only when `idle` is among them.
+ */
+export function plan(quick: boolean, only?: string[]): Plan {
+  const base = basePlan(quick);
+  if (!only) return base;
+  const unknown = only.filter((id) => id !== 'idle' && !ALL.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${ALL.map((s) => s.id).join(', ')}, idle`);
+  return {
+    ...base,
+    scenarios: ALL.filter((s) => only.includes(s.id)),
+    idle: { ...base.idle, rounds: only.includes('idle') ? base.idle.rounds : 0 },
+  };
+}
+
+function basePlan(quick: boolean): Plan {
   if (quick) {
     return {
       name: 'quick',

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { io, type Socket } from 'socket.io-client';
-import { frameParser } from './frame-parser.js';
+import type { Socket } from 'socket.io-client';
 import { ClientHandshake } from './connection-handshake.js';
 import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
 import { describeConnectError } from './connect-error.js';
+import { loadSocketIoClient, type SocketIoClient } from './lazy-socket-io.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { FailureLog } from './failure-log.js';
@@ -89,6 +89,13 @@ export class ManagerLink extends EventEmitter {
       this.logFailure(`manager not reachable: ${describeConnectError(err)}`);
       return this.retryLater();
     }
+    let client: SocketIoClient;
+    try {
+      client = await loadSocketIoClient();
+    } catch (err) {
+      this.logFailure(`socket.io-client did not load: ${(err as Error).message}`);
+      return this.retryLater();
+    }
     if (this.closed) return;
     const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () => {
       this.logFailure(`the manager at ${url} did not finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`);
@@ -101,6 +108,7 @@ export class ManagerLink extends EventEmitter {
       }
     });
     this.deadline = deadline;
+    const { io, frameParser } = client;
     const socket = io(url, {
       ...dialerSocketOptions(this.options.maxFrameSize),
       auth: (cb) => {

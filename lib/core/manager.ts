@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { acceptHandshake } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
@@ -18,7 +18,7 @@ import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from '
 import { encode, Msg, readManagerMessage } from './protocol.js';
 import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
-import { createSocketServer, listen } from './socket-server.js';
+import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { DEFAULTS } from './options/defaults.js';
 import { resolveManagerOptions } from './options/manager-options.js';
 
@@ -79,7 +79,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   readonly routes: ManagerHttp;
   private readonly logger: MeshLogger;
   private readonly http: HttpServer;
-  private readonly io: Server;
+  private readonly io: SocketServer;
   private discovery: HttpServer | undefined;
   private readonly registry = new Registry();
   private readonly sessions = new Set<Session>();

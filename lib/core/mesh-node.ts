@@ -6,6 +6,7 @@ import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
+import { loadSocketIoClient } from './lazy-socket-io.js';
 import { ManagerLink } from './manager-link.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
@@ -135,6 +136,8 @@ export class MeshNode extends EventEmitter {
 
   /** Starts the mesh server, opens the queues, then registers. Call once. */
   async start(): Promise<void> {
+    // The manager link needs socket.io-client: load it while the server loads socket.io.
+    loadSocketIoClient().catch(() => {});
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
     this.logger.info(startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues));

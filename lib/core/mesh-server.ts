@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server, Socket } from 'socket.io';
+import type { Socket } from 'socket.io';
 import { ConnectionGate } from './admission/connection-gate.js';
 import { LogOnce } from './admission/log-once.js';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
@@ -12,7 +12,7 @@ import type { MeshLogger } from './logger.js';
 import { encode } from './protocol.js';
 import { DEFAULTS } from './options/defaults.js';
 import { SecureChannel } from './secure-channel.js';
-import { createSocketServer, listen } from './socket-server.js';
+import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -50,7 +50,7 @@ class IncomingLink implements ReplySink {
  */
 export class MeshServer extends EventEmitter {
   private readonly http: HttpServer;
-  private readonly io: Server;
+  private readonly io: SocketServer;
   private readonly links = new Set<IncomingLink>();
   private readonly violationsLogged = new WeakSet<Socket>();
   private readonly refusals: LogOnce;

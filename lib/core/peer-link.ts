@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { CallDeadlines } from './call-deadlines.js';
 import type { CommandTable } from './command-spec.js';
-import { frameParser } from './frame-parser.js';
 import { ClientHandshake } from './connection-handshake.js';
 import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { describeConnectError } from './connect-error.js';
 import { FailureLog } from './failure-log.js';
+import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -66,6 +66,8 @@ export class PeerLink extends EventEmitter {
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
     this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () => this.onHandshakeDeadline());
     this.connectFailures = new FailureLog(options.logger);
+    // Loaded: links exist only once the manager link (which loads it) has had a topology.
+    const { io, frameParser } = socketIoClient();
     this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
       ...dialerSocketOptions(options.maxFrameSize),
       auth: (cb) => {

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { ConnectionGate } from './admission/connection-gate.js';
-import { frameParser } from './frame-parser.js';
+import { loadSocketIoServer } from './lazy-socket-io.js';
 
 export interface SocketServerOptions {
   handshakeTimeout: number;
@@ -13,11 +13,57 @@ export interface SocketServerOptions {
 }
 
 /**
+ * The socket.io side of a socket server. socket.io itself is loaded and attached by `listen()`
+ * (see lazy-socket-io.ts): until then nobody can connect, so nothing is missed.
+ */
+export class SocketServer {
+  private io: Server | undefined;
+  private attaching: Promise<void> | undefined;
+  private closed = false;
+  private readonly listeners: Array<(socket: Socket) => unknown> = [];
+
+  constructor(
+    private readonly http: HttpServer,
+    private readonly options: Partial<ServerOptions>,
+    private readonly gate?: ConnectionGate,
+  ) {}
+
+  /** engine.io's server once attached: its connection count, for leak checks. */
+  get engine(): Server['engine'] | undefined {
+    return this.io?.engine;
+  }
+
+  on(_event: 'connection', listener: (socket: Socket) => unknown): void {
+    this.listeners.push(listener);
+    this.io?.on('connection', listener);
+  }
+
+  /** Loads socket.io (once per process) and attaches it to the HTTP server. */
+  attach(): Promise<void> {
+    this.attaching ??= loadSocketIoServer().then(({ Server: SocketIo, frameParser }) => {
+      if (this.closed) return;
+      this.io = new SocketIo(this.http, { ...this.options, parser: frameParser });
+      this.gate?.install(this.io);
+      for (const listener of this.listeners) this.io.on('connection', listener);
+    });
+    return this.attaching;
+  }
+
+  close(done: () => void): void {
+    this.closed = true;
+    if (this.io) void this.io.close(() => done());
+    else done();
+  }
+}
+
+const pending = new WeakMap<HttpServer, SocketServer>();
+
+/**
  * The HTTP + socket.io server every accepting side uses (the manager and each worker's mesh
  * port): WebSocket only, our frame parser, and no unauthenticated connection kept longer than
  * a handshake.
  */
-export function createSocketServer(options: SocketServerOptions): { http: HttpServer; io: Server } {
+export function createSocketServer(options: SocketServerOptions): { http: HttpServer; io: SocketServer } {
   // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
   // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
   const t = Number.isFinite(options.handshakeTimeout) && options.handshakeTimeout > 0 ? Math.ceil(options.handshakeTimeout) : 0; // node wants integers; 0 = off
@@ -26,21 +72,24 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     options.onRequest,
   );
   http.timeout = t;
-  const io = new Server(http, {
+  const io = new SocketServer(http, {
     transports: ['websocket'],
-    parser: frameParser,
     serveClient: false,
     maxHttpBufferSize: options.maxFrameSize + 1024,
     connectTimeout: options.handshakeTimeout,
     perMessageDeflate: false,
     ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
-  });
-  options.gate?.install(io);
+  }, options.gate);
+  pending.set(http, io);
   return { http, io };
 }
 
-/** `server.listen` as a promise that rejects on EADDRINUSE and the like. */
-export function listen(server: HttpServer, port: number, host?: string): Promise<void> {
+/**
+ * `server.listen` as a promise that rejects on EADDRINUSE and the like; a server made by
+ * createSocketServer gets its socket.io attached first.
+ */
+export async function listen(server: HttpServer, port: number, host?: string): Promise<void> {
+  await pending.get(server)?.attach();
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

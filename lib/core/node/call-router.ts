@@ -2,7 +2,7 @@ import type { CommandSpec } from '../command-spec.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { didYouMean } from '../names.js';
-import { normalizeCallOptions, type VariantFilter } from './call-options.js';
+import { normalizeCallOptions, type NormalizedCallOptions, type VariantFilter } from './call-options.js';
 import type { GroupMember, PeerGroup } from './peer-group.js';
 import type { CallOptions } from './types.js';
 
@@ -47,7 +47,17 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
    * Balanced → its answer; broadcast+responds → every answer; queued → { queued: n };
    * plain broadcast → { delivered: n }.
    */
-  async call(worker: string, command: string, payload?: unknown, callOptions?: CallOptions): Promise<unknown> {
+  call(worker: string, command: string, payload?: unknown, callOptions?: CallOptions): Promise<unknown> {
+    // Not async: a balanced call hands back the link's own promise, with no promise of its own
+    // wrapped around it (each wrapper costs allocations and microtask turns per call).
+    try {
+      return this.route(worker, command, payload, callOptions);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private route(worker: string, command: string, payload: unknown, callOptions: CallOptions | undefined): Promise<unknown> {
     const self = this.options.worker;
     if (this.options.closing()) throw new MeshError(MeshErrorCode.CLOSED, `${self} is shutting down`, { worker, command });
     if (typeof worker !== 'string' || typeof command !== 'string') {
@@ -67,8 +77,21 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     const provisional = options.timeout ?? this.options.timeout;
     // Usually an instance is up: take it without the wait loop's await and allocations.
     const known = this.directory.group(worker);
-    const group =
-      known && known.ready(filter).length > 0 ? known : await this.awaitGroup(worker, command, filter, started + provisional);
+    if (known && known.ready(filter).length > 0) return this.callGroup(known, worker, command, payloadJson, options, started);
+    return this.awaitGroup(worker, command, filter, started + provisional).then((group) =>
+      this.callGroup(group, worker, command, payloadJson, options, started),
+    );
+  }
+
+  private callGroup(
+    group: PeerGroup<L>,
+    worker: string,
+    command: string,
+    payloadJson: string | undefined,
+    options: NormalizedCallOptions,
+    started: number,
+  ): Promise<unknown> {
+    const filter = options.filter;
     const spec = group.spec(command);
     if (!spec) {
       throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${worker}' has no command '${command}'`, { worker, command });
@@ -115,7 +138,7 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     }
   }
 
-  private async callBalanced(
+  private callBalanced(
     group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
@@ -130,6 +153,19 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
       if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
       return link.request(command, payloadJson, timeout, metadataJson);
     }
+    return this.callWithRetries(group, command, payloadJson, metadataJson, filter, timeout, retries, deadline);
+  }
+
+  private async callWithRetries(
+    group: PeerGroup<L>,
+    command: string,
+    payloadJson: string | undefined,
+    metadataJson: string | undefined,
+    filter: VariantFilter,
+    timeout: number,
+    retries: number,
+    deadline: number,
+  ): Promise<unknown> {
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const avoid: VariantFilter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));

@@ -4,7 +4,7 @@ import type { MeshLogger } from '../logger.js';
 import { jobIdFor, jobOptions, RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
 import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js';
 import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
-import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
+import { batchWritesThisTurn, whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
 import type { PayloadSealer } from './sealed-payload.js';
 
@@ -88,6 +88,7 @@ export class RedisCommandQueue implements CommandQueue {
     const sealed = sealer.seal(payload, { queue: this.name, jobId });
     try {
       await whenUsable(clients.producer);
+      batchWritesThisTurn(clients.producer);
       await within(
         this.queue.add(this.target.command, { sealed }, jobOptions(jobId, attempts, backoff)),
         ADD_TIMEOUT_MS,

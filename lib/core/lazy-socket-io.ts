@@ -1,0 +1,52 @@
+import type { Server } from 'socket.io';
+import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
+import type { frameParser } from './frame-parser.js';
+
+/*
+ * socket.io's server side (engine.io, ws, accepts/mime-db, cors, …) and its client side
+ * (engine.io-client, …) are most of what importing socket-mesh would cost, and a process needs
+ * them only once it listens or connects. They are loaded here, once each, by the first
+ * `start()` / `ready()` that needs them; the frame parser (socket.io-parser) comes with either.
+ */
+
+type ClientFactory = (uri: string, options?: Partial<ManagerOptions & SocketOptions>) => Socket;
+type ServerClass = new (...args: ConstructorParameters<typeof Server>) => Server;
+type FrameParser = typeof frameParser;
+
+export interface SocketIoClient {
+  io: ClientFactory;
+  frameParser: FrameParser;
+}
+
+export interface SocketIoServer {
+  Server: ServerClass;
+  frameParser: FrameParser;
+}
+
+let client: Promise<SocketIoClient> | undefined;
+let loadedClient: SocketIoClient | undefined;
+let server: Promise<SocketIoServer> | undefined;
+
+/** Loads socket.io-client (and the frame parser) once; later calls get the same promise. */
+export function loadSocketIoClient(): Promise<SocketIoClient> {
+  client ??= Promise.all([import('socket.io-client'), import('./frame-parser.js')]).then(([c, p]) => {
+    loadedClient = { io: c.io, frameParser: p.frameParser };
+    return loadedClient;
+  });
+  return client;
+}
+
+/** socket.io-client once `loadSocketIoClient()` has resolved (a node awaits it before it registers). */
+export function socketIoClient(): SocketIoClient {
+  if (!loadedClient) throw new Error('socket.io-client is not loaded yet: await loadSocketIoClient() first');
+  return loadedClient;
+}
+
+/** Loads the socket.io server (and the frame parser) once; later calls get the same promise. */
+export function loadSocketIoServer(): Promise<SocketIoServer> {
+  server ??= Promise.all([import('socket.io'), import('./frame-parser.js')]).then(([s, p]) => ({
+    Server: s.Server,
+    frameParser: p.frameParser,
+  }));
+  return server;
+}
