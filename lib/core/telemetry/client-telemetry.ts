@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { ERROR_CODE, OUTCOME, outcomeCode, rpcAttributes, VARIANT } from './rpc-attributes.js';
+import { ERROR_CODE, outcomeCode, rpcAttributes, VARIANT } from './rpc-attributes.js';
 import { telemetry } from './telemetry-state.js';
 import type { TraceSlot } from './trace-slot.js';
 
@@ -10,9 +10,10 @@ import type { TraceSlot } from './trace-slot.js';
 export function observeCall<T>(worker: string, command: string, run: () => Promise<T>): Promise<T> {
   const { otel, tracer, instruments } = telemetry;
   if (!otel || (!tracer && !instruments)) return run();
-  const attributes = rpcAttributes(worker, command);
+  const series = instruments?.client.get(worker, command);
+  const attributes = series?.attributes ?? rpcAttributes(worker, command);
   const started = performance.now();
-  instruments?.clientInFlight.add(1, attributes);
+  if (series) series.inFlight++;
   let span: Span | undefined;
   let promise: Promise<T>;
   if (tracer) {
@@ -23,9 +24,9 @@ export function observeCall<T>(worker: string, command: string, run: () => Promi
     promise = run();
   }
   const finish = (code: string): void => {
-    if (instruments) {
-      instruments.clientInFlight.add(-1, attributes);
-      instruments.clientDuration.record(performance.now() - started, { ...attributes, [OUTCOME]: code });
+    if (series) {
+      series.inFlight--;
+      instruments!.clientDuration.record(performance.now() - started, series.outcome(code));
     }
     if (span) endSpan(span, code);
   };

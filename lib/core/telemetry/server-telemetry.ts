@@ -1,6 +1,6 @@
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { endSpan } from './client-telemetry.js';
-import { OUTCOME, outcomeCode, rpcAttributes } from './rpc-attributes.js';
+import { outcomeCode, rpcAttributes } from './rpc-attributes.js';
 import { telemetry } from './telemetry-state.js';
 import { readTraceSlot, type JobTrace, type TraceSlot } from './trace-slot.js';
 
@@ -29,17 +29,17 @@ export function observeRequest(
     'socket_mesh.caller': `${caller.worker}/${caller.variant}`,
   };
   const started = performance.now();
-  instruments?.serverInFlight.add(1, rpcAttributes(worker, command));
+  const series = instruments?.server.get(worker, command);
+  if (series) series.inFlight++;
   let span: Span | undefined;
   let context: Context | undefined;
   const observed: ObservedRequest = {
     within: (work) => (context ? otel.context.with(context, work) : work()),
     end(failed, failure) {
       const code = failed ? outcomeCode(failure) : 'OK';
-      if (instruments) {
-        const base = rpcAttributes(worker, command);
-        instruments.serverInFlight.add(-1, base);
-        instruments.serverDuration.record(performance.now() - started, { ...base, [OUTCOME]: code });
+      if (series) {
+        series.inFlight--;
+        instruments!.serverDuration.record(performance.now() - started, series.outcome(code));
       }
       if (span) endSpan(span, code);
     },

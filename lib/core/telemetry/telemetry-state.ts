@@ -1,12 +1,14 @@
-import type { Histogram, Meter, Tracer, UpDownCounter } from '@opentelemetry/api';
+import type { Histogram, Meter, Tracer } from '@opentelemetry/api';
+import { SeriesTable } from './call-series.js';
 import { loadOtel, type Otel } from './otel-loader.js';
 
 /** The instruments socket-mesh records into (names and units: README, "Observability"). */
 export interface MeshInstruments {
   clientDuration: Histogram;
   serverDuration: Histogram;
-  clientInFlight: UpDownCounter;
-  serverInFlight: UpDownCounter;
+  /** Per (worker, command): cached attributes and the in-flight counts the observable counters read. */
+  client: SeriesTable;
+  server: SeriesTable;
   queueWait: Histogram;
 }
 
@@ -66,7 +68,24 @@ function createInstruments(meter: Meter): MeshInstruments {
       }
     }
   });
+  const client = new SeriesTable();
+  const server = new SeriesTable();
+  meter
+    .createObservableUpDownCounter('socket_mesh.client.in_flight', {
+      description: 'Calls made and not yet settled',
+      unit: '{request}',
+    })
+    .addCallback((result) => {
+      for (const series of client.values()) result.observe(series.inFlight, series.attributes);
+    });
+  meter
+    .createObservableUpDownCounter('socket_mesh.server.in_flight', { description: 'Requests being handled', unit: '{request}' })
+    .addCallback((result) => {
+      for (const series of server.values()) result.observe(series.inFlight, series.attributes);
+    });
   return {
+    client,
+    server,
     clientDuration: meter.createHistogram('rpc.client.duration', {
       description: 'Duration of calls made, as the caller sees them',
       unit: 'ms',
@@ -74,14 +93,6 @@ function createInstruments(meter: Meter): MeshInstruments {
     serverDuration: meter.createHistogram('rpc.server.duration', {
       description: 'Duration of requests handled (queued: until stored)',
       unit: 'ms',
-    }),
-    clientInFlight: meter.createUpDownCounter('socket_mesh.client.in_flight', {
-      description: 'Calls made and not yet settled',
-      unit: '{request}',
-    }),
-    serverInFlight: meter.createUpDownCounter('socket_mesh.server.in_flight', {
-      description: 'Requests being handled',
-      unit: '{request}',
     }),
     queueWait: meter.createHistogram('socket_mesh.queue.wait.duration', {
       description: 'Time a queued request waited between being stored and being started',
