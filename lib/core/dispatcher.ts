@@ -79,7 +79,8 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
-    const decoded = decodeMetadata(rawMetadata ?? undefined);
+    // null stands for "no metadata" only beside a trace slot; on its own it is malformed, as before.
+    const decoded = decodeMetadata(traceSlot !== undefined && rawMetadata === null ? undefined : rawMetadata);
     if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
     const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
     const observed = observeRequest(this.options.worker ?? '', name, sink.caller, traceSlot, command.queued && !command.responds && command.kind !== 'balanced');
