@@ -5,6 +5,7 @@ import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js'
 import type { MeshLogger } from './logger.js';
 import { encode, readCalleeMessage } from './protocol.js';
 import type { CommandQueue } from './queue/command-queue.js';
+import { observeRequest, type ObservedRequest } from './telemetry/server-telemetry.js';
 
 /** Where the dispatcher writes answers: one incoming link. */
 export interface ReplySink {
@@ -22,6 +23,8 @@ export interface DispatcherOptions {
   maxInFlight: number;
   /** Opens (lazily, once) the queue of a queued command. */
   queueFor(command: LocalCommand): CommandQueue;
+  /** This worker's name, for spans and metrics. */
+  worker?: string;
 }
 
 /**
@@ -62,7 +65,7 @@ export class Dispatcher {
     const request = readCalleeMessage(message);
     if (!request) return;
     const [, id, head, payload] = request;
-    const [name, rawMetadata] = typeof head === 'string' ? [head, undefined] : head;
+    const [name, rawMetadata, traceSlot] = typeof head === 'string' ? [head, undefined, undefined] : head;
     const command = lookupOwn(this.commands, name);
     if (!command) {
       return this.fail(sink, id, { code: MeshErrorCode.UNKNOWN_COMMAND, message: `unknown command '${name}'` });
@@ -76,11 +79,13 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
-    const decoded = decodeMetadata(rawMetadata);
+    // null stands for "no metadata" only beside a trace slot; on its own it is malformed, as before.
+    const decoded = decodeMetadata(traceSlot !== undefined && rawMetadata === null ? undefined : rawMetadata);
     if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
     const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
-    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload, context);
-    if (command.queued) return this.enqueue(sink, id, command, payload);
+    const observed = observeRequest(this.options.worker ?? '', name, sink.caller, traceSlot, command.queued && !command.responds && command.kind !== 'balanced');
+    if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload, context, observed);
+    if (command.queued) return this.enqueue(sink, id, command, payload, observed);
     // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
     this.reply(sink, encode.result(id));
     this.run(
@@ -88,10 +93,11 @@ export class Dispatcher {
       () => command.handler(payload, context),
       () => undefined,
       (err) => this.options.logger.error(`broadcast '${name}' from ${sink.label} failed: ${describe(err)}`),
+      observed,
     );
   }
 
-  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, context: CallContext): void {
+  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, context: CallContext, observed?: ObservedRequest): void {
     this.run(
       sink,
       () => command.handler(payload, context),
@@ -109,14 +115,16 @@ export class Dispatcher {
         this.reply(sink, encode.result(id, json), id);
       },
       (err) => this.fail(sink, id, serializeHandlerError(err)),
+      observed,
     );
   }
 
-  private enqueue(sink: ReplySink, id: number, command: LocalCommand, payload: unknown): void {
+  private enqueue(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, observed?: ObservedRequest): void {
     let queue: CommandQueue;
     try {
       queue = this.options.queueFor(command);
     } catch (err) {
+      observed?.end(true, err);
       return this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE));
     }
     // One id per delivery, unique across the mesh (the link's request id restarts on every link).
@@ -124,9 +132,10 @@ export class Dispatcher {
     const requestId = `${sink.label}#${id}#${randomUUID()}`;
     this.run(
       sink,
-      () => queue.add(requestId, payload),
+      () => queue.add(requestId, payload, observed?.job),
       () => this.reply(sink, encode.result(id)),
       (err) => this.fail(sink, id, toSerialized(err, MeshErrorCode.QUEUE_UNAVAILABLE)),
+      observed,
     );
   }
 
@@ -134,7 +143,26 @@ export class Dispatcher {
    * Runs a handler and routes its outcome. A synchronous result is answered at once: no
    * promise per call, and a batch of sync requests never counts as "in flight" together.
    */
-  private run(sink: ReplySink, work: () => unknown, done: (value: unknown) => void, failed: (err: unknown) => void): void {
+  private run(
+    sink: ReplySink,
+    work: () => unknown,
+    done: (value: unknown) => void,
+    failed: (err: unknown) => void,
+    observed?: ObservedRequest,
+  ): void {
+    if (observed) {
+      // Telemetry on: the handler runs in its SERVER span's context, so its own calls are children.
+      const [plainWork, plainDone, plainFailed] = [work, done, failed];
+      work = () => observed.within(plainWork);
+      done = (value) => {
+        observed.end(false);
+        plainDone(value);
+      };
+      failed = (err) => {
+        observed.end(true, err);
+        plainFailed(err);
+      };
+    }
     let result: unknown;
     try {
       result = work();

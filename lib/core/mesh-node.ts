@@ -19,6 +19,9 @@ import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } f
 import type { Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
+import { observeCall } from './telemetry/client-telemetry.js';
+import { observeQueued } from './telemetry/server-telemetry.js';
+import { enableTelemetry, gaugeSources, type GaugeSource } from './telemetry/telemetry-state.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -44,6 +47,14 @@ export class MeshNode extends EventEmitter {
   private readonly router: CallRouter<PeerLink>;
   private readonly queues: QueueBackend;
   private readonly openQueues = new Map<string, CommandQueue>();
+  /** What this node reports to the observable gauges while it runs (telemetry on). */
+  private readonly gauges: GaugeSource = {
+    peers: () => this.options.connect.map((w): [string, number] => [w, this.directory.group(w)?.ready().length ?? 0]),
+    queues: () =>
+      [...this.openQueues].flatMap(([command, q]): Array<[string, string, number]> =>
+        q.waitingCount ? [[this.worker, command, q.waitingCount()]] : [],
+      ),
+  };
   private registeredOnce = false;
   private closing: Promise<void> | undefined;
   private readonly readyPromise: Promise<void>;
@@ -76,6 +87,7 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
       queueFor: (command) => this.queueFor(command),
+      worker: this.worker,
     });
     this.server = new MeshServer({
       self,
@@ -138,6 +150,8 @@ export class MeshNode extends EventEmitter {
   async start(): Promise<void> {
     // The manager link needs socket.io-client: load it while the server loads socket.io.
     loadSocketIoClient().catch(() => {});
+    await enableTelemetry();
+    gaugeSources.add(this.gauges);
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
     this.logger.info(startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues));
@@ -177,7 +191,7 @@ export class MeshNode extends EventEmitter {
    * answer; broadcast+responds → every answer; queued → { queued: n }; plain → { delivered: n }.
    */
   call(worker: string, command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
-    return this.router.call(worker, command, payload, options);
+    return observeCall(worker, command, () => this.router.call(worker, command, payload, options));
   }
 
   /** Stops taking requests, lets running ones finish (up to drainTimeout), closes everything. */
@@ -190,6 +204,7 @@ export class MeshNode extends EventEmitter {
     const started = Date.now();
     const serving = this.server.listening;
     if (serving) this.logger.info(`${this.worker}/${this.variant} draining: ${this.dispatcher.inFlight} request(s) running`);
+    gaugeSources.delete(this.gauges);
     this.dispatcher.startDraining();
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
@@ -229,7 +244,9 @@ export class MeshNode extends EventEmitter {
   private queueFor(command: LocalCommand): CommandQueue {
     let queue = this.openQueues.get(command.name);
     if (!queue) {
-      queue = this.queues.open({ worker: this.worker, command: command.name, variant: this.variant }, command.handler, this.#keys);
+      // The job's trace is for the CONSUMER span only: the handler gets just its payload, as before.
+      const handler = observeQueued(this.worker, command.name, (payload: unknown) => command.handler(payload));
+      queue = this.queues.open({ worker: this.worker, command: command.name, variant: this.variant }, handler, this.#keys);
       this.openQueues.set(command.name, queue);
     }
     return queue;

@@ -12,6 +12,7 @@ import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
+import { outgoingTraceJson } from './telemetry/client-telemetry.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
 
@@ -135,7 +136,7 @@ export class PeerLink extends EventEmitter {
       );
     }
     const id = this.nextId++;
-    const json = encode.request(id, command, payloadJson, metadataJson);
+    const json = encode.request(id, command, payloadJson, metadataJson, outgoingTraceJson(this.info.variant));
     try {
       channel.send(json);
     } catch (err) {

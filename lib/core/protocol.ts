@@ -77,7 +77,8 @@ export interface RegisteredInfo {
 }
 
 /** The command slot is the name, or [name, metadata] when the caller sent metadata. */
-export type RequestMessage = [typeof Msg.REQUEST, number, string | [string, unknown], unknown?];
+/** The head: the command, or [command, metadata] , or [command, metadata | null, trace slot] (see telemetry/trace-slot.ts). */
+export type RequestMessage = [typeof Msg.REQUEST, number, string | [string, unknown] | [string, unknown, unknown], unknown?];
 export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
 /** The error comes from the peer: its fields are checked where it is turned into a MeshError. */
 export type ErrorMessage = [typeof Msg.ERROR, number, unknown];
@@ -106,8 +107,13 @@ export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage
  */
 export const encode = {
   /** Without metadata the frame is exactly as before metadata existed (no metadata means {}). */
-  request(id: number, command: string, payloadJson?: string, metadataJson?: string): string {
-    const head = metadataJson === undefined ? JSON.stringify(command) : `[${JSON.stringify(command)},${metadataJson}]`;
+  request(id: number, command: string, payloadJson?: string, metadataJson?: string, traceJson?: string): string {
+    const head =
+      traceJson !== undefined
+        ? `[${JSON.stringify(command)},${metadataJson ?? 'null'},${traceJson}]`
+        : metadataJson === undefined
+          ? JSON.stringify(command)
+          : `[${JSON.stringify(command)},${metadataJson}]`;
     return payloadJson === undefined ? `[${Msg.REQUEST},${id},${head}]` : `[${Msg.REQUEST},${id},${head},${payloadJson}]`;
   },
   /** `valueJson` undefined means the value `undefined`. */
@@ -156,7 +162,7 @@ const isId = (value: unknown): value is number => typeof value === 'number' && N
 export function readCalleeMessage(message: unknown[]): CalleeMessage | undefined {
   if (message[0] !== Msg.REQUEST || !isId(message[1])) return undefined;
   const head = message[2];
-  if (typeof head !== 'string' && !(Array.isArray(head) && head.length === 2 && typeof head[0] === 'string')) return undefined;
+  if (typeof head !== 'string' && !(Array.isArray(head) && (head.length === 2 || head.length === 3) && typeof head[0] === 'string')) return undefined;
   return message as RequestMessage;
 }
 

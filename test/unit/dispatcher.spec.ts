@@ -36,7 +36,7 @@ function setup(commands: LocalCommand[], maxInFlight = 4096) {
   const dispatcher = new Dispatcher(commands, {
     logger,
     maxInFlight,
-    queueFor: (c) => queues.open({ worker: 'NodeB', command: c.name, variant: 'b1' }, c.handler),
+    queueFor: (c) => queues.open({ worker: 'NodeB', command: c.name, variant: 'b1' }, (p) => c.handler(p)),
   });
   return { dispatcher, sink: new Sink(), logger, queues };
 }

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../command-spec.js';
+import { observeInstance } from '../telemetry/client-telemetry.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { didYouMean } from '../names.js';
@@ -201,7 +202,9 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     settle: boolean,
   ): Promise<unknown> {
     const links = group.ready(filter);
-    const settled = await Promise.allSettled(links.map((link) => link.request(command, payloadJson, timeout, metadataJson)));
+    const settled = await Promise.allSettled(
+      links.map((link) => observeInstance(group.worker, command, link.variant, () => link.request(command, payloadJson, timeout, metadataJson))),
+    );
     const outcomes: MeshOutcome[] = settled.map((r, i) =>
       r.status === 'fulfilled'
         ? { worker: group.worker, variant: links[i]!.variant, status: 'fulfilled', value: r.value }

@@ -1,8 +1,9 @@
 import type { MeshKeys } from '../crypto/mesh-keys.js';
+import type { JobTrace } from '../telemetry/trace-slot.js';
 
 /** Runs one queued request; its return value is not sent anywhere (the caller was answered at storage time). */
 // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- says a handler may be sync or async
-export type QueueHandler = (payload: unknown) => Promise<unknown> | unknown;
+export type QueueHandler = (payload: unknown, job?: JobTrace) => Promise<unknown> | unknown;
 
 /** Which queue: each instance (variant) of a worker has its own queue per queued command. */
 export interface QueueTarget {
@@ -22,7 +23,9 @@ export interface CommandQueue {
    * never redelivers a queued request itself, so a caller that calls again (after a timeout, a
    * dropped link) stores a second request: queued broadcasts are at least once, not exactly once.
    */
-  add(requestId: string, payload: unknown): Promise<void>;
+  add(requestId: string, payload: unknown, job?: JobTrace): Promise<void>;
+  /** Requests stored and not yet started, for the `socket_mesh.queue.waiting` gauge (undefined: not known synchronously). */
+  waitingCount?(): number;
   /** Stop taking new requests, let the running job finish (bounded by `drainTimeout` ms), release every handle. */
   close(drainTimeout?: number): Promise<void>;
 }

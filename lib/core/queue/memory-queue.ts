@@ -2,10 +2,12 @@ import { MeshError, MeshErrorCode } from '../errors.js';
 import { silentLogger, type MeshLogger } from '../logger.js';
 import { type CommandQueue, type QueueBackend, type QueueHandler, type QueueTarget, queueName } from './command-queue.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin } from './deadline.js';
+import type { JobTrace } from '../telemetry/trace-slot.js';
 
 interface PendingRequest {
   requestId: string;
   payload: unknown;
+  job?: JobTrace;
 }
 
 /**
@@ -58,7 +60,11 @@ class MemoryQueue implements CommandQueue {
     private readonly onClosed: () => void,
   ) {}
 
-  add(requestId: string, payload: unknown): Promise<void> {
+  waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  add(requestId: string, payload: unknown, job?: JobTrace): Promise<void> {
     if (this.closing) return Promise.reject(this.error(MeshErrorCode.CLOSED, `queue ${this.name} is closed`));
     if (typeof requestId !== 'string' || requestId === '') {
       return Promise.reject(new TypeError(`${this.name}: requestId must be a non-empty string`));
@@ -70,7 +76,7 @@ class MemoryQueue implements CommandQueue {
       );
     }
     this.pendingIds.add(requestId);
-    this.waiting.push({ requestId, payload });
+    this.waiting.push(job ? { requestId, payload, job } : { requestId, payload });
     this.runNext();
     return Promise.resolve();
   }
@@ -114,7 +120,7 @@ class MemoryQueue implements CommandQueue {
 
   private async run(request: PendingRequest): Promise<void> {
     try {
-      await this.handler(request.payload);
+      await this.handler(request.payload, request.job);
     } catch (err) {
       this.logger.error(`${this.name}: request ${request.requestId} failed: ${errorMessage(err)}`);
     }

@@ -7,10 +7,13 @@ import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin
 import { batchWritesThisTurn, whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
 import type { PayloadSealer } from './sealed-payload.js';
+import { readJobTrace, type JobTrace } from '../telemetry/trace-slot.js';
 
 /** What a job holds: the payload sealed (AEAD, bound to this queue and job id), never in clear. */
 interface StoredRequest {
   sealed: string;
+  /** Trace context and storage time (telemetry on): not secret, kept beside the sealed payload. */
+  trace?: JobTrace;
 }
 
 export interface RedisCommandQueueContext {
@@ -78,7 +81,7 @@ export class RedisCommandQueue implements CommandQueue {
     void this.start();
   }
 
-  async add(requestId: string, payload: unknown): Promise<void> {
+  async add(requestId: string, payload: unknown, job?: JobTrace): Promise<void> {
     if (this.closing) throw this.closedError();
     if (typeof requestId !== 'string' || requestId === '') {
       throw new TypeError(`${this.name}: requestId must be a non-empty string`);
@@ -90,7 +93,7 @@ export class RedisCommandQueue implements CommandQueue {
       await whenUsable(clients.producer);
       batchWritesThisTurn(clients.producer);
       await within(
-        this.queue.add(this.target.command, { sealed }, jobOptions(jobId, attempts, backoff)),
+        this.queue.add(this.target.command, job ? { sealed, trace: job } : { sealed }, jobOptions(jobId, attempts, backoff)),
         ADD_TIMEOUT_MS,
         () => new Error(`storing took longer than ${ADD_TIMEOUT_MS} ms`),
       );
@@ -157,7 +160,7 @@ export class RedisCommandQueue implements CommandQueue {
     const running: RunningJob = { jobId: job.id, handlerDone: false, abandon, recorded, markRecorded };
     this.running = running;
 
-    const work = Promise.resolve().then(() => this.handler(this.openPayload(job)));
+    const work = Promise.resolve().then(() => this.handler(this.openPayload(job), readJobTrace(job.data?.trace)));
     const outcome = await Promise.race([
       work.then(
         () => 'done' as const,
