@@ -29,6 +29,10 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     serveClient: false,
     maxHttpBufferSize: options.maxFrameSize + 1024,
     connectTimeout: options.handshakeTimeout,
+    // engine.io's heartbeat is the liveness check of every link: the dialer learns these
+    // values in the handshake and drops a link that misses a ping for interval + timeout.
+    pingInterval: 2000,
+    pingTimeout: 2500,
   });
   return { http, io };
 }
