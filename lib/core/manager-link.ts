@@ -8,6 +8,7 @@ import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
+import { hardDisconnect } from './connection-tracker.js';
 
 export type ManagerAddress = { host: string; port: number } | { url: string };
 
@@ -19,8 +20,12 @@ export interface ManagerLinkOptions {
   registration: () => Registration;
 }
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 15_000;
+// A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
+// a thousand workers do not come back in one instant; the manager paces the rest itself).
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 1500;
+/** A connect attempt to a dead address gives up after this long. */
+const CONNECT_TIMEOUT_MS = 2000;
 
 /**
  * The worker's connection to the manager: proves the keys, registers, receives topology
@@ -66,7 +71,7 @@ export class ManagerLink extends EventEmitter {
     this.channel?.close();
     if (this.socket) {
       this.socket.removeAllListeners();
-      this.socket.disconnect();
+      hardDisconnect(this.socket);
     }
   }
 
@@ -84,9 +89,9 @@ export class ManagerLink extends EventEmitter {
       transports: ['websocket'],
       parser: frameParser,
       reconnectionDelay: RETRY_MIN_MS,
-      reconnectionDelayMax: RETRY_MAX_MS / 3,
+      reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
-      timeout: 5000,
+      timeout: CONNECT_TIMEOUT_MS,
     });
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
@@ -178,6 +183,12 @@ export class ManagerLink extends EventEmitter {
   }
 
   private onRefused(error: Partial<SerializedMeshError> | undefined): void {
+    if (isTransientRefusal(error)) {
+      // The manager is busy (its registration queue is full): not this worker's fault, and not
+      // fatal; the server-side disconnect that follows schedules a jittered retry.
+      this.logFailure(`the manager is busy (${String(error?.message)}); retrying`);
+      return;
+    }
     const err = new MeshError(
       error?.code === MeshErrorCode.AUTH_FAILED || error?.code === MeshErrorCode.ACCESS_DENIED || error?.code === MeshErrorCode.SCHEMA_INVALID
         ? error.code
@@ -193,6 +204,11 @@ export class ManagerLink extends EventEmitter {
     if (this.failuresLogged++ === 0) this.options.logger[level](message);
     else this.options.logger.debug(message);
   }
+}
+
+/** MESH_OVERLOADED, or an older manager's rate-limit text: retry, do not give up. */
+function isTransientRefusal(error: Partial<SerializedMeshError> | undefined): boolean {
+  return error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'));
 }
 
 function describeManager(manager: ManagerAddress): string {

@@ -10,7 +10,10 @@ import { closeDiscoveryServer, createDiscoveryServer, serveDiscovery } from './m
 import { LogOnce } from './manager/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
 import { notifyListeners } from './manager/notify-listeners.js';
-import { RateLimiter } from './manager/rate-limiter.js';
+import { AdmissionQueue } from './manager/admission-queue.js';
+import { ConnectionTracker, graceDelay } from './connection-tracker.js';
+import { ManagerStats } from './manager/manager-stats.js';
+import { pushTopology } from './manager/topology-push.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
@@ -41,8 +44,12 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted, bytes (default 1 MiB). */
   maxFrameSize?: number;
-  /** Registrations accepted per second per remote address (default 100). */
+  /** Registrations accepted per second per remote address (default 100); more wait in a bounded queue. */
   registrationsPerSecond?: number;
+  /** Liveness ping period of worker connections, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A worker that misses a ping for this long is dropped, ms (default 2500). */
+  heartbeatTimeout?: number;
 }
 
 /**
@@ -75,7 +82,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly registry = new Registry();
   private readonly sessions = new Set<Session>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
-  private readonly rate: RateLimiter;
+  private readonly admission: AdmissionQueue;
+  private readonly connections: ConnectionTracker;
+  /** Counters for benchmarks and monitoring (topology messages sent, registrations). */
+  readonly stats = new ManagerStats();
   private readonly refusals: LogOnce;
   private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
@@ -93,14 +103,16 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
-    this.rate = new RateLimiter(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
+    this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
+      heartbeat: { interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval, timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout },
       onRequest: (req, res) => serveDiscovery(this, req, res),
     }));
+    this.connections = new ConnectionTracker(this.http);
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
     // The constructor starts the manager (seed API); a failed start must not be an unhandled rejection.
@@ -136,7 +148,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
     await this.startup.catch(() => undefined);
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+    // Nothing to drain here: a short grace for the close frames, then no connection outlives close().
+    const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
+    await Promise.race([closed, graceDelay(CLOSE_GRACE_MS)]);
+    this.connections.destroyAll();
+    await closed;
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await closeDiscoveryServer(this.discovery);
   }
@@ -154,8 +170,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   private async onConnection(socket: Socket): Promise<void> {
     const address = socket.handshake.address;
-    if (this.rate.over(address)) {
-      refuseSocket(socket, { code: MeshErrorCode.ACCESS_DENIED, message: 'too many registrations from this address; retry later' });
+    if (!(await this.admission.admit(address, () => this.closed || socket.disconnected))) {
+      if (!socket.disconnected) refuseSocket(socket, { code: MeshErrorCode.OVERLOADED, message: 'too many registrations from this address; retry later' });
       return;
     }
     let accepted;
@@ -240,7 +256,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
     session.channel.send(encode.registered({ variant: instance.variant, host }));
     this.logger.info(`registered ${instance.worker}/${instance.variant} at ${host}:${instance.port}`);
     this.nearMisses.schedule();
-    this.pushTopology();
+    this.stats.registrations++;
+    pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
     this.notify('registered', entryOf(instance));
   }
 
@@ -262,7 +279,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     if (this.registry.get(instance.variant) !== instance) return;
     this.registry.remove(instance.variant);
     this.logger.info(`${instance.worker}/${instance.variant} ${why}`);
-    this.pushTopology();
+    if (!this.closed) pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
     this.notify('unregistered', entryOf(instance));
   }
 
@@ -271,22 +288,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
     notifyListeners(this, event, [entry], this.logger, 'manager');
     notifyListeners(this, 'change', [], this.logger, 'manager');
   }
-
-  /** Sends each worker its topology when it changed since the last one it got. */
-  private pushTopology(): void {
-    if (this.closed) return;
-    for (const session of this.sessions) {
-      if (!session.instance) continue;
-      const json = encode.topology(this.registry.topologyFor(session.instance));
-      if (json === session.lastTopology) continue;
-      session.lastTopology = json;
-      try {
-        session.channel.send(json);
-      } catch (err) {
-        this.logger.warn(`topology for ${session.instance.worker} not sent: ${(err as Error).message}`);
-      }
-    }
-  }
 }
 
 /** The worker name a connecting socket claims (unverified: for log de-duplication only). */
@@ -294,6 +295,8 @@ function claimedWorker(socket: Socket): string {
   const hello = (socket.handshake.auth as { hello?: { worker?: unknown } } | undefined)?.hello;
   return typeof hello?.worker === 'string' ? hello.worker.slice(0, 256) : '?';
 }
+
+const CLOSE_GRACE_MS = 500;
 
 function stripMappedPrefix(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -5,7 +5,7 @@ import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import type { MeshLogger } from './logger.js';
-import { ManagerLink } from './manager-link.js';
+import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
@@ -33,7 +33,7 @@ export class MeshNode extends EventEmitter {
   readonly #keys: MeshKeys;
   readonly logger: MeshLogger;
   readonly server: MeshServer;
-  private readonly managerLink: ManagerLink;
+  private readonly managerLink: ManagerSet;
   private readonly dispatcher: Dispatcher;
   private readonly directory: PeerDirectory;
   private readonly router: CallRouter<PeerLink>;
@@ -80,6 +80,10 @@ export class MeshNode extends EventEmitter {
       maxFrameSize,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       dispatcher: this.dispatcher,
+      heartbeat: {
+        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+      },
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
     this.server.on('caller.disconnected', (p: MeshEventPayload) => this.emit('peer.disconnected', { ...p, direction: 'incoming' }));
@@ -99,8 +103,9 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       closing: () => this.closing !== undefined,
     });
-    this.managerLink = new ManagerLink(
-      { manager: options.manager, keys: this.#keys, logger: options.logger, maxFrameSize, registration: () => this.registration() },
+    this.managerLink = new ManagerSet(
+      managerList(options.manager),
+      { keys: this.#keys, logger: options.logger, maxFrameSize, registration: () => this.registration() },
       self,
     );
     this.managerLink.on('registered', () => {
@@ -164,6 +169,7 @@ export class MeshNode extends EventEmitter {
     if (this.server.listening) this.server.announceLeaving();
     this.managerLink.unregister();
     const drainTimeout = this.options.drainTimeout ?? DEFAULTS.drainTimeout;
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.dispatcher.idle(),
@@ -178,7 +184,9 @@ export class MeshNode extends EventEmitter {
     this.settleReady.reject(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
     this.directory.close();
     this.managerLink.close();
-    await this.server.close();
+    // What is left of drainTimeout (at least a moment for the last answers to leave, at most
+    // 2 s) bounds the graceful close; connections still open then are destroyed.
+    await this.server.close(Math.min(2000, Math.max(200, drainTimeout - (Date.now() - started))));
     await Promise.all([...this.openQueues.values()].map((q) => q.close(drainTimeout)));
     await this.queues.close();
   }

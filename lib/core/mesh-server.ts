@@ -10,6 +10,7 @@ import type { MeshLogger } from './logger.js';
 import { encode } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen } from './socket-server.js';
+import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -19,6 +20,7 @@ export interface MeshServerOptions {
   maxFrameSize: number;
   handshakeTimeout: number;
   dispatcher: Dispatcher;
+  heartbeat?: { interval: number; timeout: number };
 }
 
 /** One admitted caller instance. */
@@ -46,14 +48,17 @@ export class MeshServer extends EventEmitter {
   private readonly io: Server;
   private readonly links = new Set<IncomingLink>();
   private readonly violationsLogged = new WeakSet<Socket>();
+  private readonly connections: ConnectionTracker;
 
   constructor(private readonly options: MeshServerOptions) {
     super();
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: options.handshakeTimeout,
       maxFrameSize: options.maxFrameSize,
+      ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
       onRequest: (_req, res) => res.writeHead(404).end(),
     }));
+    this.connections = new ConnectionTracker(this.http);
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -82,7 +87,8 @@ export class MeshServer extends EventEmitter {
     }
   }
 
-  async close(): Promise<void> {
+  /** `graceMs`: how long connections get to close gracefully before they are destroyed. */
+  async close(graceMs = 2000): Promise<void> {
     // io.close() discards what engine.io still buffers, which would lose the answers that
     // finished during the drain. So flush each channel and close each connection gracefully
     // (engine.io waits for its write buffer), bounded in time, before closing the server.
@@ -95,12 +101,13 @@ export class MeshServer extends EventEmitter {
       });
     });
     this.links.clear();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
-    clearTimeout(timer);
+    await Promise.race([Promise.all(gone), graceDelay(graceMs)]);
+    // A caller across a partition never completes the close handshake: destroy what is left.
+    this.connections.destroyAll();
     await new Promise<void>((resolve) => {
       this.io.close(() => resolve());
     });
+    this.connections.destroyAll();
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 

@@ -8,6 +8,7 @@ import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js'
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
+import { hardDisconnect } from './connection-tracker.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
 
@@ -55,10 +56,13 @@ export class PeerLink extends EventEmitter {
       auth: this.handshake.auth,
       transports: ['websocket'],
       parser: frameParser,
+      // After a heal the link must be back within ~3 s: short jittered redials, and an attempt
+      // that finds no answer (a SYN lost across the partition) gives up after 2 s instead of
+      // waiting on TCP's retransmission backoff.
       reconnectionDelay: 200,
-      reconnectionDelayMax: 2000,
+      reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
-      timeout: 5000,
+      timeout: 2000,
     });
     this.socket.on(Events.HELLO, (hello: unknown) => this.onHello(hello));
     this.socket.on(Events.DENY, (error: SerializedMeshError) => this.onDeny(error));
@@ -133,7 +137,7 @@ export class PeerLink extends EventEmitter {
     this.channel?.close();
     this.channel = undefined;
     this.socket.removeAllListeners();
-    this.socket.disconnect();
+    hardDisconnect(this.socket);
     this.failPending('link closed');
     if (wasUp) this.emit('down');
   }
@@ -236,7 +240,7 @@ export class PeerLink extends EventEmitter {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
-      }, this.retryDelay);
+      }, this.retryDelay * (0.75 + Math.random() * 0.5));
       this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     }
   }
@@ -275,7 +279,7 @@ export class PeerLink extends EventEmitter {
 }
 
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 10_000;
+const RETRY_MAX_MS = 5000;
 
 /** IPv6 literals need brackets in a URL. */
 export function formatHost(host: string): string {

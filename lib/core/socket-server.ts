@@ -1,10 +1,13 @@
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { frameParser } from './frame-parser.js';
+import { DEFAULTS } from './options/defaults.js';
 
 export interface SocketServerOptions {
   handshakeTimeout: number;
   maxFrameSize: number;
+  /** engine.io ping period and answer deadline, ms: sent to the dialer in the handshake, so the accepting side's values rule a link. */
+  heartbeat?: { interval: number; timeout: number };
   /** Plain HTTP requests (anything that is not the socket.io upgrade). */
   onRequest: RequestListener;
 }
@@ -31,8 +34,8 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     connectTimeout: options.handshakeTimeout,
     // engine.io's heartbeat is the liveness check of every link: the dialer learns these
     // values in the handshake and drops a link that misses a ping for interval + timeout.
-    pingInterval: 2000,
-    pingTimeout: 2500,
+    pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
+    pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
   });
   return { http, io };
 }

@@ -20,6 +20,10 @@ export const DEFAULTS = Object.freeze({
   meshPort: 0,
   /** Registrations the manager accepts per second per remote address. */
   registrationsPerSecond: 100,
+  /** Liveness ping period of every mesh and manager link, ms (the accepting side's value rules a link). */
+  heartbeatInterval: 2000,
+  /** A link whose peer does not answer a ping within this many ms is dropped (silent partition: ≤ interval + timeout). */
+  heartbeatTimeout: 2500,
   queue: Object.freeze({
     /** Memory queues: requests stored and unfinished per queue. */
     maxPending: 10_000,

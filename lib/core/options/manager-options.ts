@@ -13,6 +13,8 @@ export const SHARED_MANAGER_KEYS = [
   'handshakeTimeout',
   'maxFrameSize',
   'registrationsPerSecond',
+  'heartbeatInterval',
+  'heartbeatTimeout',
 ] as const satisfies readonly (keyof ManagerOptions)[];
 
 type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[number]>;
@@ -25,6 +27,8 @@ export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions 
     handshakeTimeout: r.positive('handshakeTimeout') ?? DEFAULTS.handshakeTimeout,
     maxFrameSize: r.positive('maxFrameSize', true) ?? DEFAULTS.maxFrameSize,
     registrationsPerSecond: r.positive('registrationsPerSecond') ?? DEFAULTS.registrationsPerSecond,
+    heartbeatInterval: r.positive('heartbeatInterval', true) ?? DEFAULTS.heartbeatInterval,
+    heartbeatTimeout: r.positive('heartbeatTimeout', true) ?? DEFAULTS.heartbeatTimeout,
   };
   const port = r.port('port');
   if (port !== undefined) shared.port = port;

@@ -26,8 +26,12 @@ export interface NodeTuningOptions {
   maxInFlight?: number;
   /** Calls this worker may have waiting on one peer instance (default 10 000); over it: MESH_OVERLOADED. */
   maxPending?: number;
-  /** How long close() / shutdown lets running requests finish, ms (default 5000). */
+  /** How long close() / shutdown lets running requests finish, ms (default 5000); close() ends every connection within it. */
   drainTimeout?: number;
+  /** Liveness ping period of the links callers open to this worker, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A caller that misses a ping for this long is dropped, ms (default 2500): a silent partition is noticed within interval + timeout. */
+  heartbeatTimeout?: number;
 }
 
 /**
@@ -39,7 +43,8 @@ export interface ResolvedNodeOptions {
   worker: string;
   /** Undefined: a random id. */
   variant?: string;
-  manager: ManagerAddress;
+  /** One manager, or several (the worker registers with each and merges their topologies). */
+  manager: ManagerAddress | ManagerAddress[];
   meshPort: number;
   bindHost?: string;
   advertiseHost?: string;
@@ -57,6 +62,8 @@ export interface ResolvedNodeOptions {
   maxInFlight: number;
   maxPending: number;
   drainTimeout: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
 }
 
 /** The options both fronts spell alike, by name. */
@@ -72,6 +79,8 @@ export const SHARED_NODE_KEYS = [
   'maxInFlight',
   'maxPending',
   'drainTimeout',
+  'heartbeatInterval',
+  'heartbeatTimeout',
 ] as const;
 
 export const QUEUE_KEYS = ['maxPending', 'attempts', 'backoff'] as const satisfies readonly (keyof QueueOptions)[];
@@ -89,6 +98,8 @@ type SharedNodeOptions = Pick<
   | 'maxInFlight'
   | 'maxPending'
   | 'drainTimeout'
+  | 'heartbeatInterval'
+  | 'heartbeatTimeout'
 >;
 
 /** Reads the options both fronts share (SHARED_NODE_KEYS), defaults applied. */
@@ -104,6 +115,8 @@ export function readSharedNodeOptions(r: OptionReader): SharedNodeOptions {
     maxInFlight: r.positive('maxInFlight', true) ?? DEFAULTS.maxInFlight,
     maxPending: r.positive('maxPending', true) ?? DEFAULTS.maxPending,
     drainTimeout: r.number('drainTimeout', { min: 0 }) ?? DEFAULTS.drainTimeout,
+    heartbeatInterval: r.positive('heartbeatInterval', true) ?? DEFAULTS.heartbeatInterval,
+    heartbeatTimeout: r.positive('heartbeatTimeout', true) ?? DEFAULTS.heartbeatTimeout,
   };
   const redis = readRedis(r);
   if (redis !== undefined) shared.redis = redis;

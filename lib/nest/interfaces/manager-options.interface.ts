@@ -18,8 +18,12 @@ export interface SocketMeshManagerOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted, bytes (default 1 MiB). */
   maxFrameSize?: number;
-  /** Registrations accepted per second per remote address (default 100). */
+  /** Registrations accepted per second per remote address (default 100); more wait in a bounded queue. */
   registrationsPerSecond?: number;
+  /** Liveness ping period of worker connections, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A worker that misses a ping for this long is dropped, ms (default 2500). */
+  heartbeatTimeout?: number;
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */
