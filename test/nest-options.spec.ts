@@ -25,6 +25,8 @@ describe('resolveWorkerOptions', () => {
       maxInFlight: 4096,
       maxPending: 10_000,
       drainTimeout: 5000,
+      heartbeatInterval: 2000,
+      heartbeatTimeout: 2500,
     });
   });
 
@@ -85,7 +87,7 @@ describe('resolveWorkerOptions', () => {
 
 describe('resolveManagerOptions', () => {
   it('turns the core discovery server off (the Nest app serves discovery)', () => {
-    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100 };
+    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100, heartbeatInterval: 2000, heartbeatTimeout: 2500 };
     expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, ...defaults, discoveryPort: false });
     expect(resolveManagerOptions({ ...KEYS, port: 0, host: '0.0.0.0', registrationsPerSecond: 5 })).toEqual({
       ...KEYS,

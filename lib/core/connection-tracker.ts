@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import { Agent, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Socket as ClientSocket } from 'socket.io-client';
 
@@ -37,13 +37,37 @@ export function graceDelay(ms: number): Promise<void> {
 }
 
 /**
- * Disconnects a socket.io client and, shortly after, destroys its WebSocket: its close
- * handshake would otherwise keep a socket and a 30 s timer alive when the peer is unreachable.
- * The short wait lets a last frame (UNREGISTER, DISCONNECT) leave first.
+ * The HTTP agent of one outgoing link: it knows every TCP connection the link ever opened. A
+ * connect attempt that socket.io abandons on its timeout across a partition can still complete
+ * after the heal, orphaned (no engine listens to it); its WebSocket close timer would then keep
+ * a closed process alive for 30 s. close() destroys them all.
  */
-export function hardDisconnect(socket: ClientSocket, graceMs = 200): void {
-  const ws = (socket.io.engine as unknown as { transport?: { ws?: { terminate?(): void } | null } } | undefined)?.transport?.ws;
-  socket.disconnect();
-  if (socket.io.engine === undefined) return;
-  if (ws?.terminate) setTimeout(() => ws.terminate!(), graceMs).unref();
+export class TrackingAgent extends Agent {
+  private readonly opened = new Set<Socket>();
+
+  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
+    const socket = super.createConnection(...args) as Socket | undefined;
+    if (socket) {
+      this.opened.add(socket);
+      socket.once('close', () => this.opened.delete(socket));
+    }
+    return socket as ReturnType<Agent['createConnection']>;
+  }
+
+  /** Destroys every connection this agent opened that is still there. */
+  destroyAll(): void {
+    for (const socket of this.opened) socket.destroy();
+    this.opened.clear();
+    this.destroy();
+  }
+}
+
+/**
+ * Disconnects a socket.io client and, shortly after, destroys every connection its agent
+ * opened: a WebSocket close handshake would otherwise keep a socket and a 30 s timer alive
+ * when the peer is unreachable. The short wait lets a last frame (UNREGISTER, DISCONNECT) leave first.
+ */
+export function hardDisconnect(socket: ClientSocket | undefined, agent: TrackingAgent, graceMs = 200): void {
+  socket?.disconnect();
+  setTimeout(() => agent.destroyAll(), graceMs).unref();
 }

@@ -8,7 +8,7 @@ import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
-import { hardDisconnect } from './connection-tracker.js';
+import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
 
 export type ManagerAddress = { host: string; port: number } | { url: string };
 
@@ -42,6 +42,7 @@ export class ManagerLink extends EventEmitter {
   private closed = false;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly agent = new TrackingAgent();
   private failuresLogged = 0;
   registered = false;
 
@@ -69,10 +70,8 @@ export class ManagerLink extends EventEmitter {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.channel?.close();
-    if (this.socket) {
-      this.socket.removeAllListeners();
-      hardDisconnect(this.socket);
-    }
+    if (this.socket) this.socket.removeAllListeners();
+    hardDisconnect(this.socket, this.agent);
   }
 
   private async connect(): Promise<void> {
@@ -88,6 +87,10 @@ export class ManagerLink extends EventEmitter {
       auth: this.handshake.auth,
       transports: ['websocket'],
       parser: frameParser,
+      // A connect attempt abandoned on timeout across a partition may still complete after the
+      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
+      autoUnref: true,
+      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       reconnectionDelay: RETRY_MIN_MS,
       reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,

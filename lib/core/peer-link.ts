@@ -8,7 +8,7 @@ import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js'
 import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
-import { hardDisconnect } from './connection-tracker.js';
+import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
 
@@ -45,6 +45,7 @@ export class PeerLink extends EventEmitter {
   private authFailuresLogged = 0;
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly agent = new TrackingAgent();
 
   constructor(
     public info: PeerInfo,
@@ -56,6 +57,10 @@ export class PeerLink extends EventEmitter {
       auth: this.handshake.auth,
       transports: ['websocket'],
       parser: frameParser,
+      // A connect attempt abandoned on timeout across a partition may still complete after the
+      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
+      autoUnref: true,
+      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       // After a heal the link must be back within ~3 s: short jittered redials, and an attempt
       // that finds no answer (a SYN lost across the partition) gives up after 2 s instead of
       // waiting on TCP's retransmission backoff.
@@ -137,7 +142,7 @@ export class PeerLink extends EventEmitter {
     this.channel?.close();
     this.channel = undefined;
     this.socket.removeAllListeners();
-    hardDisconnect(this.socket);
+    hardDisconnect(this.socket, this.agent);
     this.failPending('link closed');
     if (wasUp) this.emit('down');
   }
