@@ -21,10 +21,18 @@ interface Row {
   links: number;
   managerRssMiB: number;
   restartMs?: number;
+  /** Topology messages the manager sent per registration, and workers it compared per registration. */
+  messagesPerJoin: number;
+  checksPerJoin: number;
 }
 
 async function startManager(port = 0): Promise<{ child: BenchChild; ready: ScaleManagerReady }> {
   return BenchChild.start<ScaleManagerReady>('scale-manager', 'scale-manager', { port }, { readyTimeoutMs: 30_000 });
+}
+
+async function joinCost(child: BenchChild): Promise<{ messagesPerJoin: number; checksPerJoin: number }> {
+  const stats = await child.request<{ registrations: number; topologyMessages: number; topologyChecks: number }>('stats');
+  return { messagesPerJoin: stats.topologyMessages / stats.registrations, checksPerJoin: stats.topologyChecks / stats.registrations };
 }
 
 async function runSize(instances: number): Promise<Row> {
@@ -51,6 +59,7 @@ async function runSize(instances: number): Promise<Row> {
     linkedMs: Math.max(...callers.map((r) => r.linkedMs)),
     links: instances * CALLEES,
     managerRssMiB: (await manager.child.request<number>('rss')) / 1048576,
+    ...(await joinCost(manager.child)),
   };
   // Manager restart: kill -9, same port, time until the registry is complete again.
   const total = instances + CALLEES;
@@ -68,8 +77,8 @@ for (const size of SIZES) {
   console.log(JSON.stringify(row));
   rows.push(row);
 }
-console.log('\n| NodeA instances | processes | all registered | fully linked | links | manager RSS | manager restart: complete again |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('\n| NodeA instances | processes | all registered | fully linked | links | manager RSS | manager restart: complete again | topology messages / join | workers compared / join |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
-  console.log(`| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} |`);
+  console.log(`| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`);
 }

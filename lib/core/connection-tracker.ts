@@ -45,11 +45,26 @@ export function graceDelay(ms: number): Promise<void> {
 export class TrackingAgent extends Agent {
   private readonly opened = new Set<Socket>();
 
+  /**
+   * `connectTimeout`: a TCP connect that has not completed by then is abandoned (a dead
+   * address, a SYN lost across a partition). Only the TCP connect: a live server that is slow to
+   * answer the handshake (under a storm of them) is waited for, not timed out and retried.
+   */
+  constructor(private readonly connectTimeout = 2000) {
+    super();
+  }
+
   override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
     const socket = super.createConnection(...args) as Socket | undefined;
     if (socket) {
       this.opened.add(socket);
       socket.once('close', () => this.opened.delete(socket));
+      if (socket.connecting) {
+        const timer = setTimeout(() => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)), this.connectTimeout);
+        timer.unref();
+        socket.once('connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      }
     }
     return socket as ReturnType<Agent['createConnection']>;
   }

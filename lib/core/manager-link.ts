@@ -24,8 +24,8 @@ export interface ManagerLinkOptions {
 // a thousand workers do not come back in one instant; the manager paces the rest itself).
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 1500;
-/** A connect attempt to a dead address gives up after this long. */
-const CONNECT_TIMEOUT_MS = 2000;
+/** How long a reachable manager may take to open the connection under load (a dead address: the agent's 2 s TCP connect timeout). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The worker's connection to the manager: proves the keys, registers, receives topology

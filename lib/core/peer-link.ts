@@ -61,13 +61,14 @@ export class PeerLink extends EventEmitter {
       // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
       autoUnref: true,
       agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
-      // After a heal the link must be back within ~3 s: short jittered redials, and an attempt
-      // that finds no answer (a SYN lost across the partition) gives up after 2 s instead of
-      // waiting on TCP's retransmission backoff.
+      // After a heal the link must be back within ~3 s: short jittered redials, and a TCP connect
+      // that finds no answer (a SYN lost across the partition) gives up after 2 s (the agent)
+      // instead of waiting on TCP's retransmission backoff. A live but busy peer gets longer to
+      // answer the handshake: timing it out would only retry it in a storm.
       reconnectionDelay: 200,
       reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
-      timeout: 2000,
+      timeout: HANDSHAKE_WAIT_MS,
     });
     this.socket.on(Events.HELLO, (hello: unknown) => this.onHello(hello));
     this.socket.on(Events.DENY, (error: SerializedMeshError) => this.onDeny(error));
@@ -285,6 +286,8 @@ export class PeerLink extends EventEmitter {
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
+/** How long a reachable peer may take to open the socket.io connection under load. */
+const HANDSHAKE_WAIT_MS = 10_000;
 
 /** IPv6 literals need brackets in a URL. */
 export function formatHost(host: string): string {
