@@ -67,16 +67,21 @@ export class ManagerSet extends EventEmitter {
   }
 
   private merged(): Topology {
-    if (this.topologies.size === 1) return this.topologies.values().next().value!;
-    const peers = new Map<string, PeerInfo>();
-    const denied = new Set<string>();
-    for (const topology of this.topologies.values()) {
-      for (const peer of topology.peers) peers.set(peer.variant, peer);
-      for (const name of topology.denied) denied.add(name);
-    }
-    for (const peer of peers.values()) denied.delete(peer.worker);
-    return { peers: [...peers.values()], denied: [...denied] };
+    return mergeTopologies([...this.topologies.values()]);
   }
+}
+
+/** The union of several managers' topologies: every peer any of them lists (by variant); a worker is denied only when none lists an instance of it. */
+export function mergeTopologies(topologies: readonly Topology[]): Topology {
+  if (topologies.length === 1) return topologies[0]!;
+  const peers = new Map<string, PeerInfo>();
+  const denied = new Set<string>();
+  for (const topology of topologies) {
+    for (const peer of topology.peers) peers.set(peer.variant, peer);
+    for (const name of topology.denied) denied.add(name);
+  }
+  for (const peer of peers.values()) denied.delete(peer.worker);
+  return { peers: [...peers.values()], denied: [...denied] };
 }
 
 /** `manager` as given: one address or a list. */
