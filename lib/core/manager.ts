@@ -170,10 +170,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   private async onConnection(socket: Socket): Promise<void> {
     const address = socket.handshake.address;
-    if (!(await this.admission.admit(address, () => this.closed || socket.disconnected))) {
-      if (!socket.disconnected) refuseSocket(socket, { code: MeshErrorCode.OVERLOADED, message: 'too many registrations from this address; retry later' });
+    // Over the per-address pace: wait a turn (bounded); beyond the bound, a refusal workers retry.
+    const turn = this.admission.reserve(address);
+    if (turn === undefined) {
+      refuseSocket(socket, { code: MeshErrorCode.OVERLOADED, message: 'too many registrations from this address; retry later' });
       return;
     }
+    if (turn > 0 && !(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
     let accepted;
     try {
       accepted = await acceptHandshake(socket, this.#keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);

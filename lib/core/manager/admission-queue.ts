@@ -43,10 +43,14 @@ export class AdmissionQueue {
   async admit(key: string, gone: () => boolean = () => false): Promise<boolean> {
     const wait = this.reserve(key);
     if (wait === undefined) return false;
-    if (wait === 0) return true;
+    return wait === 0 || this.wait(wait, gone);
+  }
+
+  /** Waits a turn `reserve` gave; false when `gone()` says the connection left meanwhile. */
+  async wait(ms: number, gone: () => boolean = () => false): Promise<boolean> {
     this.waiting++;
     try {
-      await sleep(wait, undefined, { ref: false });
+      await sleep(ms, undefined, { ref: false });
     } finally {
       this.waiting--;
     }
