@@ -227,4 +227,10 @@ export class BenchChild {
     if (result.code !== 0) console.error(`[bench] ${this.name} exited with code ${result.code} (signal ${result.signal})`);
     return result.code === 0;
   }
+
+  /** SIGKILL, as a crash would end it; resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.exitInfo) this.proc.kill('SIGKILL');
+    await this.exited;
+  }
 }

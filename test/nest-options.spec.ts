@@ -27,6 +27,8 @@ describe('resolveWorkerOptions', () => {
       drainTimeout: 5000,
       handshakesPerSecond: 100,
       maxUnauthenticated: 256,
+      heartbeatInterval: 2000,
+      heartbeatTimeout: 2500,
     });
   });
 
@@ -87,7 +89,7 @@ describe('resolveWorkerOptions', () => {
 
 describe('resolveManagerOptions', () => {
   it('turns the core discovery server off (the Nest app serves discovery)', () => {
-    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100, maxUnauthenticated: 256 };
+    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100, maxUnauthenticated: 256, heartbeatInterval: 2000, heartbeatTimeout: 2500 };
     expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, ...defaults, discoveryPort: false });
     expect(resolveManagerOptions({ ...KEYS, port: 0, host: '0.0.0.0', registrationsPerSecond: 5 })).toEqual({
       ...KEYS,

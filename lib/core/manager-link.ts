@@ -11,6 +11,7 @@ import type { MeshLogger } from './logger.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
+import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
 
 export type ManagerAddress = { host: string; port: number } | { url: string };
 
@@ -24,8 +25,12 @@ export interface ManagerLinkOptions {
   handshakeTimeout?: number;
 }
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 15_000;
+// A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
+// a thousand workers do not come back in one instant; the manager paces the rest itself).
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 1500;
+/** How long a reachable manager may take to open the connection under load (a dead address: the agent's 2 s TCP connect timeout). */
+const CONNECT_TIMEOUT_MS = 10_000;
 const PLAIN_REFUSALS_TO_GIVE_UP = 3;
 
 /**
@@ -47,6 +52,7 @@ export class ManagerLink extends EventEmitter {
   /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
   private plainRefusals = 0;
   private readonly failures: FailureLog;
+  private readonly agent = new TrackingAgent();
   registered = false;
 
   constructor(
@@ -75,10 +81,8 @@ export class ManagerLink extends EventEmitter {
     clearTimeout(this.retryTimer);
     this.deadline?.disarm();
     this.channel?.close();
-    if (this.socket) {
-      this.socket.removeAllListeners();
-      this.socket.disconnect();
-    }
+    if (this.socket) this.socket.removeAllListeners();
+    hardDisconnect(this.socket, this.agent);
   }
 
   private async connect(): Promise<void> {
@@ -117,10 +121,14 @@ export class ManagerLink extends EventEmitter {
       },
       transports: ['websocket'],
       parser: frameParser,
+      // A connect attempt abandoned on timeout across a partition may still complete after the
+      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
+      autoUnref: true,
+      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       reconnectionDelay: RETRY_MIN_MS,
-      reconnectionDelayMax: RETRY_MAX_MS / 3,
+      reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
-      timeout: 5000,
+      timeout: CONNECT_TIMEOUT_MS,
     });
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
@@ -218,6 +226,12 @@ export class ManagerLink extends EventEmitter {
   }
 
   private onRefused(error: Partial<SerializedMeshError> | undefined): void {
+    if (isTransientRefusal(error)) {
+      // The manager is busy (its registration queue is full): not this worker's fault, and not
+      // fatal; the server-side disconnect that follows schedules a jittered retry.
+      this.logFailure(`the manager is busy (${String(error?.message)}); retrying`);
+      return;
+    }
     const err = new MeshError(
       error?.code === MeshErrorCode.AUTH_FAILED || error?.code === MeshErrorCode.ACCESS_DENIED || error?.code === MeshErrorCode.SCHEMA_INVALID
         ? error.code
@@ -235,6 +249,8 @@ export class ManagerLink extends EventEmitter {
    * reject; a sealed REFUSED is reported at once.
    */
   private onPlainRefusal(error: Partial<SerializedMeshError> | undefined): void {
+    // A busy manager (its registration queue full) is retried for as long as it takes.
+    if (isTransientRefusal(error)) return this.onRefused(error);
     if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
     const reason = typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason given';
     // At debug: if the refusals go on, the 'refused' report logs the one error line.
@@ -245,6 +261,11 @@ export class ManagerLink extends EventEmitter {
     // At the start of an outage and at rising intervals: a manager down for an hour must not fill the log.
     this.failures.failed(message, level);
   }
+}
+
+/** MESH_OVERLOADED, or an older manager's rate-limit text: retry, do not give up. */
+function isTransientRefusal(error: Partial<SerializedMeshError> | undefined): boolean {
+  return error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'));
 }
 
 function describeManager(manager: ManagerAddress): string {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'socket.io';
-import { acceptHandshake } from './connection-handshake.js';
+import { acceptHandshake, refuseSocket } from './connection-handshake.js';
 import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
@@ -13,6 +13,10 @@ import { ConnectionGate } from './admission/connection-gate.js';
 import { LogOnce } from './admission/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
 import { notifyListeners } from './manager/notify-listeners.js';
+import { AdmissionQueue } from './manager/admission-queue.js';
+import { ConnectionTracker, graceDelay } from './connection-tracker.js';
+import { ManagerStats } from './manager/manager-stats.js';
+import { pushTopology } from './manager/topology-push.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
@@ -46,10 +50,14 @@ export interface ManagerOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted, bytes (default 1 MiB). */
   maxFrameSize?: number;
-  /** New connections (registrations) accepted per second per remote address (default 100). */
+  /** Registrations accepted per second per remote address (default 100); more wait in a bounded queue. */
   registrationsPerSecond?: number;
   /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
   maxUnauthenticated?: number;
+  /** Liveness ping period of worker connections, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A worker that misses a ping for this long is dropped, ms (default 2500). */
+  heartbeatTimeout?: number;
 }
 
 /**
@@ -84,6 +92,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly registry = new Registry();
   private readonly sessions = new Set<Session>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
+  private readonly admission: AdmissionQueue;
+  private readonly connections: ConnectionTracker;
+  /** Counters for benchmarks and monitoring (topology messages sent, registrations). */
+  readonly stats = new ManagerStats();
   private readonly refusals: LogOnce;
   private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
@@ -101,20 +113,25 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+    this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     this.routes = new ManagerHttp({ port: () => this.port, nodes: () => this.nodes(), events: this }, validateHttpAuth(options.httpAuth));
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
+      heartbeat: { interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval, timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout },
       // No HTTP route on the socket port: discovery has its own port (or the Nest app).
       onRequest: (_req, res) => res.writeHead(404).end(),
       gate: new ConnectionGate({
-        perSecond: options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond,
+        // Registrations are paced by the admission queue (they wait, not fail); the gate only
+        // stops a flood far beyond that pace at the upgrade.
+        perSecond: 10 * (options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond),
         maxUnauthenticated: options.maxUnauthenticated ?? DEFAULTS.maxUnauthenticated,
         logger: this.logger,
       }),
     }));
+    this.connections = new ConnectionTracker(this.http);
     this.io.on('connection', (socket) => void this.onConnection(socket));
     this.startup = this.start();
     // The constructor starts the manager (seed API); a failed start must not be an unhandled rejection.
@@ -151,7 +168,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.routes.close();
     for (const session of this.sessions) session.channel.close();
     this.sessions.clear();
-    await new Promise<void>((resolve) => void this.io.close(() => resolve()));
+    // Nothing to drain here: a short grace for the close frames, then no connection outlives close().
+    const closed = new Promise<void>((resolve) => void this.io.close(() => resolve()));
+    await Promise.race([closed, graceDelay(CLOSE_GRACE_MS)]);
+    this.connections.destroyAll();
+    await closed;
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await closeDiscoveryServer(this.discovery);
   }
@@ -169,6 +190,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
 
   private async onConnection(socket: Socket): Promise<void> {
     const address = socket.handshake.address;
+    // Over the per-address pace: wait a turn (bounded); beyond the bound, a refusal workers retry.
+    const turn = this.admission.reserve(address);
+    if (turn === undefined) {
+      refuseSocket(socket, { code: MeshErrorCode.OVERLOADED, message: 'too many registrations from this address; retry later' });
+      return;
+    }
+    if (turn > 0 && !(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
     let accepted;
     try {
       accepted = await acceptHandshake(socket, this.#keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);
@@ -251,7 +279,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
     session.channel.send(encode.registered({ variant: instance.variant, host }));
     this.logger.info(`registered ${instance.worker}/${instance.variant} at ${host}:${instance.port}`);
     this.nearMisses.schedule();
-    this.pushTopology();
+    this.stats.registrations++;
+    pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
     this.notify('registered', entryOf(instance));
   }
 
@@ -273,7 +302,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     if (this.registry.get(instance.variant) !== instance) return;
     this.registry.remove(instance.variant);
     this.logger.info(`${instance.worker}/${instance.variant} ${why}`);
-    this.pushTopology();
+    if (!this.closed) pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
     this.notify('unregistered', entryOf(instance));
   }
 
@@ -282,22 +311,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
     notifyListeners(this, event, [entry], this.logger, 'manager');
     notifyListeners(this, 'change', [], this.logger, 'manager');
   }
-
-  /** Sends each worker its topology when it changed since the last one it got. */
-  private pushTopology(): void {
-    if (this.closed) return;
-    for (const session of this.sessions) {
-      if (!session.instance) continue;
-      const json = encode.topology(this.registry.topologyFor(session.instance));
-      if (json === session.lastTopology) continue;
-      session.lastTopology = json;
-      try {
-        session.channel.send(json);
-      } catch (err) {
-        this.logger.warn(`topology for ${session.instance.worker} not sent: ${(err as Error).message}`);
-      }
-    }
-  }
 }
 
 /** The worker name a connecting socket claims (unverified: for log de-duplication only). */
@@ -305,6 +318,8 @@ function claimedWorker(socket: Socket): string {
   const hello = (socket.handshake.auth as { hello?: { worker?: unknown } } | undefined)?.hello;
   return typeof hello?.worker === 'string' ? hello.worker.slice(0, 256) : '?';
 }
+
+const CLOSE_GRACE_MS = 500;
 
 function stripMappedPrefix(address: string): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;

@@ -7,7 +7,7 @@ import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { loadSocketIoClient } from './lazy-socket-io.js';
-import { ManagerLink } from './manager-link.js';
+import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
@@ -41,7 +41,7 @@ export class MeshNode extends EventEmitter {
   readonly #keys: MeshKeys;
   readonly logger: MeshLogger;
   readonly server: MeshServer;
-  private readonly managerLink: ManagerLink;
+  private readonly managerLink: ManagerSet;
   private readonly dispatcher: Dispatcher;
   private readonly directory: PeerDirectory;
   private readonly router: CallRouter<PeerLink>;
@@ -99,6 +99,10 @@ export class MeshNode extends EventEmitter {
       handshakesPerSecond: options.handshakesPerSecond,
       maxUnauthenticated: options.maxUnauthenticated,
       dispatcher: this.dispatcher,
+      heartbeat: {
+        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+      },
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
     this.server.on('caller.disconnected', (p: MeshEventPayload) => this.emit('peer.disconnected', { ...p, direction: 'incoming' }));
@@ -119,9 +123,9 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       closing: () => this.closing !== undefined,
     });
-    this.managerLink = new ManagerLink(
+    this.managerLink = new ManagerSet(
+      managerList(options.manager),
       {
-        manager: options.manager,
         keys: this.#keys,
         logger: options.logger,
         maxFrameSize,
@@ -223,7 +227,9 @@ export class MeshNode extends EventEmitter {
     this.settleReady.reject(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
     this.directory.close();
     this.managerLink.close();
-    await this.server.close();
+    // What is left of drainTimeout (at least a moment for the last answers to leave, at most
+    // 2 s) bounds the graceful close; connections still open then are destroyed.
+    await this.server.close(Math.min(2000, Math.max(200, drainTimeout - (Date.now() - started))));
     await Promise.all([...this.openQueues.values()].map((q) => q.close(drainTimeout)));
     await this.queues.close();
     if (serving) this.logger.info(`${this.worker}/${this.variant} drained and closed in ${formatDuration(Date.now() - started)}`);

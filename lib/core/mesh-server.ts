@@ -13,6 +13,7 @@ import { encode } from './protocol.js';
 import { DEFAULTS } from './options/defaults.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
+import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -26,6 +27,7 @@ export interface MeshServerOptions {
   handshakesPerSecond?: number;
   /** Unauthenticated connections at once (default 256). */
   maxUnauthenticated?: number;
+  heartbeat?: { interval: number; timeout: number };
 }
 
 /** One admitted caller instance. */
@@ -54,12 +56,14 @@ export class MeshServer extends EventEmitter {
   private readonly links = new Set<IncomingLink>();
   private readonly violationsLogged = new WeakSet<Socket>();
   private readonly refusals: LogOnce;
+  private readonly connections: ConnectionTracker;
 
   constructor(private readonly options: MeshServerOptions) {
     super();
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: options.handshakeTimeout,
       maxFrameSize: options.maxFrameSize,
+      ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
       onRequest: (_req, res) => res.writeHead(404).end(),
       gate: new ConnectionGate({
         perSecond: options.handshakesPerSecond ?? DEFAULTS.handshakesPerSecond,
@@ -68,6 +72,7 @@ export class MeshServer extends EventEmitter {
       }),
     }));
     this.refusals = new LogOnce(options.logger);
+    this.connections = new ConnectionTracker(this.http);
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
@@ -96,7 +101,8 @@ export class MeshServer extends EventEmitter {
     }
   }
 
-  async close(): Promise<void> {
+  /** `graceMs`: how long connections get to close gracefully before they are destroyed. */
+  async close(graceMs = 2000): Promise<void> {
     // io.close() discards what engine.io still buffers, which would lose the answers that
     // finished during the drain. So flush each channel and close each connection gracefully
     // (engine.io waits for its write buffer), bounded in time, before closing the server.
@@ -109,12 +115,13 @@ export class MeshServer extends EventEmitter {
       });
     });
     this.links.clear();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
-    clearTimeout(timer);
+    await Promise.race([Promise.all(gone), graceDelay(graceMs)]);
+    // A caller across a partition never completes the close handshake: destroy what is left.
+    this.connections.destroyAll();
     await new Promise<void>((resolve) => {
       void this.io.close(() => resolve());
     });
+    this.connections.destroyAll();
     if (this.http.listening) await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 

@@ -13,6 +13,7 @@ import type { MeshLogger } from './logger.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
+import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
 
@@ -58,6 +59,7 @@ export class PeerLink extends EventEmitter {
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly deadline: HandshakeDeadline;
+  private readonly agent = new TrackingAgent();
 
   constructor(
     public info: PeerInfo,
@@ -77,10 +79,18 @@ export class PeerLink extends EventEmitter {
       },
       transports: ['websocket'],
       parser: frameParser,
+      // A connect attempt abandoned on timeout across a partition may still complete after the
+      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
+      autoUnref: true,
+      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
+      // After a heal the link must be back within ~3 s: short jittered redials, and a TCP connect
+      // that finds no answer (a SYN lost across the partition) gives up after 2 s (the agent)
+      // instead of waiting on TCP's retransmission backoff. A live but busy peer gets longer to
+      // answer the handshake: timing it out would only retry it in a storm.
       reconnectionDelay: 200,
-      reconnectionDelayMax: 2000,
+      reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
-      timeout: 5000,
+      timeout: HANDSHAKE_WAIT_MS,
     });
     this.socket.on(Events.HELLO, (hello: unknown) => this.onHello(hello));
     // In clear, before the keys are proven, a refusal is a hint: anyone on the path can send one.
@@ -160,7 +170,7 @@ export class PeerLink extends EventEmitter {
     this.channel?.close();
     this.channel = undefined;
     this.socket.removeAllListeners();
-    this.socket.disconnect();
+    hardDisconnect(this.socket, this.agent);
     this.failPending('link closed');
     this.deadlines.stop();
     if (wasUp) this.emit('down');
@@ -269,7 +279,7 @@ export class PeerLink extends EventEmitter {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
-      }, this.retryDelay);
+      }, this.retryDelay * (0.75 + Math.random() * 0.5));
       this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     }
   }
@@ -332,7 +342,9 @@ export class PeerLink extends EventEmitter {
 }
 
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 10_000;
+const RETRY_MAX_MS = 5000;
+/** How long a reachable peer may take to open the socket.io connection under load. */
+const HANDSHAKE_WAIT_MS = 10_000;
 
 /** IPv6 literals need brackets in a URL. */
 export function formatHost(host: string): string {

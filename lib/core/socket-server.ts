@@ -2,10 +2,13 @@ import { createServer, type RequestListener, type Server as HttpServer } from 'n
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { ConnectionGate } from './admission/connection-gate.js';
 import { loadSocketIoServer } from './lazy-socket-io.js';
+import { DEFAULTS } from './options/defaults.js';
 
 export interface SocketServerOptions {
   handshakeTimeout: number;
   maxFrameSize: number;
+  /** engine.io ping period and answer deadline, ms: sent to the dialer in the handshake, so the accepting side's values rule a link. */
+  heartbeat?: { interval: number; timeout: number };
   /** Plain HTTP requests (anything that is not the socket.io upgrade). */
   onRequest: RequestListener;
   /** Rate limit, unauthenticated cap and one socket per connection (lib/core/admission). */
@@ -79,6 +82,10 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     connectTimeout: options.handshakeTimeout,
     perMessageDeflate: false,
     ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
+    // engine.io's heartbeat is the liveness check of every link: the dialer learns these
+    // values in the handshake and drops a link that misses a ping for interval + timeout.
+    pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
+    pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
   }, options.gate);
   pending.set(http, io);
   return { http, io };

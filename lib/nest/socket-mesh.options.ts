@@ -30,8 +30,15 @@ const WORKER_KEYS = [
   'connect',
 ] as const satisfies readonly (keyof SocketMeshWorkerOptions)[];
 
-function managerAddress(parent: OptionReader): ManagerAddress {
-  const r = parent.nested('manager');
+/** `manager`: one address, or a non-empty list of them (the worker registers with each). */
+function managerAddresses(parent: OptionReader): ManagerAddress | ManagerAddress[] {
+  const value = parent.raw('manager');
+  if (!Array.isArray(value)) return managerAddress(parent.nested('manager'), parent);
+  if (value.length === 0) parent.fail('manager', '{ host, port }, { url } or a non-empty array of these');
+  return value.map((entry, i) => managerAddress(OptionReader.of(parent.where, entry, `manager[${i}]`), parent));
+}
+
+function managerAddress(r: OptionReader | undefined, parent: OptionReader): ManagerAddress {
   if (r === undefined) return parent.missing('manager', '{ host, port } or { url }');
   if (r.has('url')) {
     r.checkKeys(['url']);
@@ -62,7 +69,7 @@ export function resolveWorkerOptions(worker: string, options: unknown): Resolved
   const rights = validateRights(worker, { allow: r.raw('allow'), connect: r.raw('connect') });
   const resolved: ResolvedWorkerOptions = {
     worker,
-    manager: managerAddress(r),
+    manager: managerAddresses(r),
     allow: rights.allow,
     connect: rights.connect,
     ...readSharedNodeOptions(r),

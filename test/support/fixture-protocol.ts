@@ -19,8 +19,13 @@ export interface WorkerFixtureConfig {
   worker: string;
   /** instanceId / variant */
   variant?: string;
-  manager: { host: string; port: number } | { url: string };
+  /** One manager, or several (the worker registers with each: plain `managers`, Nest `manager: [...]`). */
+  manager: { host: string; port: number } | { url: string } | { host: string; port: number }[];
   meshPort?: number;
+  /** Address the mesh server binds to. */
+  bindHost?: string;
+  /** Its 'status' handler never answers (a hung instance, for the failure detector). */
+  hangStatus?: boolean;
   advertiseHost?: string;
   allow: string[] | 'anyNode';
   connect: string[];

@@ -126,12 +126,15 @@ export class FixtureProcess {
     readonly role: FixtureRole,
     file: string,
     config: object,
+    /** Run inside this network namespace (test/support/netns.ts); the IPC channel survives `ip netns exec`. */
+    netns?: string,
   ) {
     this.events.setMaxListeners(0);
     this.child = fork(file, [], {
       env: { ...process.env, MESH_CONFIG: JSON.stringify(config), NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       cwd: REPO_ROOT,
+      ...(netns === undefined ? {} : { execPath: '/usr/sbin/ip', execArgv: ['netns', 'exec', netns, process.execPath] }),
     });
     registry.children.add(this);
     const echo = Boolean(process.env.MESH_DEBUG);
@@ -340,10 +343,11 @@ export interface WorkerHandle {
 let counter = 0;
 
 /** Forks `<front>-manager.js` and waits for its 'ready'. */
-export async function startManager(front: Front, config: Partial<ManagerFixtureConfig> = {}): Promise<ManagerHandle> {
+export async function startManager(front: Front, config: Partial<ManagerFixtureConfig> & InNetns = {}): Promise<ManagerHandle> {
   assertFixtures(front);
-  const full: ManagerFixtureConfig = { ...TEST_KEYS, logLevel: 'info', ...config };
-  const proc = new FixtureProcess(`${front}-manager#${++counter}`, 'manager', fixturePath(front, 'manager'), full);
+  const { netns, ...rest } = config;
+  const full: ManagerFixtureConfig = { ...TEST_KEYS, logLevel: 'info', ...rest };
+  const proc = new FixtureProcess(`${front}-manager#${++counter}`, 'manager', fixturePath(front, 'manager'), full, netns);
   const ready = await proc.waitReady().catch(async (err: Error) => {
     await proc.kill();
     throw err;
@@ -359,14 +363,20 @@ export async function startManager(front: Front, config: Partial<ManagerFixtureC
   };
 }
 
-export type WorkerStartConfig = Partial<WorkerFixtureConfig> & Pick<WorkerFixtureConfig, 'worker' | 'manager'>;
+/** Where a fixture process runs: a network namespace of test/support/netns.ts, or (undefined) this host. */
+export interface InNetns {
+  netns?: string;
+}
+
+export type WorkerStartConfig = Partial<WorkerFixtureConfig> & Pick<WorkerFixtureConfig, 'worker' | 'manager'> & InNetns;
 
 /** Forks `<front>-worker.js` and waits until its mesh server listens (registration is the 'connected' event). */
 export async function startWorker(front: Front, config: WorkerStartConfig): Promise<WorkerHandle> {
   assertFixtures(front);
-  const full: WorkerFixtureConfig = { ...TEST_KEYS, allow: [], connect: [], logLevel: 'info', ...config };
+  const { netns, ...rest } = config;
+  const full: WorkerFixtureConfig = { ...TEST_KEYS, allow: [], connect: [], logLevel: 'info', ...rest };
   const label = `${front}-${full.worker}#${full.variant ?? ++counter}`;
-  const proc = new FixtureProcess(label, 'worker', fixturePath(front, 'worker'), full);
+  const proc = new FixtureProcess(label, 'worker', fixturePath(front, 'worker'), full, netns);
   const ready = await proc.waitReady().catch(async (err: Error) => {
     await proc.kill();
     throw err;

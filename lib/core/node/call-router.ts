@@ -150,9 +150,9 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     deadline: number,
   ): Promise<unknown> {
     if (retries === 0) {
-      const link = group.next(filter, hasRoom);
+      const link = group.next(filter, usableIn(group));
       if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
-      return link.request(command, payloadJson, timeout, metadataJson);
+      return watched(group, link, link.request(command, payloadJson, timeout, metadataJson));
     }
     return this.callWithRetries(group, command, payloadJson, metadataJson, filter, timeout, retries, deadline);
   }
@@ -170,12 +170,13 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const avoid: VariantFilter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));
-      const link = group.next(avoid, hasRoom) ?? (tried.size > 0 ? group.next(filter, hasRoom) : undefined);
+      const usable = usableIn(group);
+      const link = group.next(avoid, usable) ?? (tried.size > 0 ? group.next(filter, usable) : undefined);
       if (!link) {
         throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
       }
       try {
-        return await link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson);
+        return await watched(group, link, link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson));
       } catch (err) {
         const code = (err as MeshError).code;
         const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
@@ -236,8 +237,32 @@ export function aggregateBroadcast(outcomes: MeshOutcome[], spec: CommandSpec, s
   return spec.queued ? { queued: ok } : { delivered: ok };
 }
 
-/** An instance whose link is at its maxPending limit is passed over while another has room. */
-const hasRoom = (link: RoutedLink): boolean => link.hasRoom;
+/**
+ * Passed over while another instance is usable: a link at its maxPending limit, and an instance
+ * whose breaker is open (failure-detector.ts; the check takes the half-open probe slot).
+ */
+const usableIn =
+  <L extends RoutedLink>(group: PeerGroup<L>) =>
+  (link: L): boolean =>
+    link.hasRoom && group.health.admit(link.variant);
+
+/** Tells the group's failure detector how a call to `link` ended. */
+function watched<L extends RoutedLink>(group: PeerGroup<L>, link: L, call: Promise<unknown>): Promise<unknown> {
+  const health = group.health;
+  return call.then(
+    (value) => {
+      health.success(link.variant);
+      return value;
+    },
+    (err: unknown) => {
+      const code = (err as MeshError).code;
+      if (code === MeshErrorCode.TIMEOUT) health.timeout(link.variant);
+      else if (code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.OVERLOADED || code === MeshErrorCode.NO_PEER) health.inconclusive(link.variant);
+      else health.success(link.variant); // it answered, with an error
+      throw err;
+    },
+  );
+}
 
 function asMeshError(err: unknown, worker: string, command: string): MeshError {
   if (err instanceof MeshError) return err;

@@ -1,6 +1,7 @@
 import type { CommandSpec, CommandTable } from '../command-spec.js';
 import { lookupOwn } from '../command-spec.js';
 import type { PeerLinkState } from '../peer-link.js';
+import { FailureDetector } from './failure-detector.js';
 
 /** What a group needs of a link (a PeerLink in the mesh). */
 export interface GroupMember {
@@ -25,8 +26,15 @@ export class PeerGroup<L extends GroupMember = GroupMember> {
   /** The ready links, kept between calls: the hot path must not build an array per call. */
   private readyCache: L[] | undefined;
   private readonly specCache = new Map<string, CommandSpec | undefined>();
+  /** Which instances balanced calls pass over for now (they stopped answering). */
+  readonly health: FailureDetector;
 
-  constructor(readonly worker: string) {}
+  constructor(
+    readonly worker: string,
+    health: FailureDetector = new FailureDetector(),
+  ) {
+    this.health = health;
+  }
 
   get size(): number {
     return this.links.size;
@@ -46,8 +54,13 @@ export class PeerGroup<L extends GroupMember = GroupMember> {
     const previous = this.links.get(link.variant);
     if (previous && previous !== link) this.unwatch(previous);
     this.links.set(link.variant, link);
-    // Registered before anyone else's listeners, so the cache is right when they run.
-    const watcher = () => this.invalidate();
+    this.health.reset(link.variant);
+    // Registered before anyone else's listeners, so the cache is right when they run. A link
+    // that (re)connects is a new connection: its instance starts back in rotation.
+    const watcher = () => {
+      if (link.state === 'ready') this.health.reset(link.variant);
+      this.invalidate();
+    };
     this.watchers.set(link, watcher);
     link.on('ready', watcher);
     link.on('down', watcher);

@@ -11,11 +11,13 @@ export function startLine(
   worker: string,
   variant: string,
   meshPort: number,
-  manager: ManagerAddress,
+  manager: ManagerAddress | readonly ManagerAddress[],
   commands: readonly LocalCommand[],
   queues: QueueBackend,
 ): string {
-  const managerText = 'url' in manager ? manager.url : `${manager.host}:${manager.port}`;
+  const managerText = (Array.isArray(manager) ? manager : [manager as ManagerAddress])
+    .map((m) => ('url' in m ? m.url : `${m.host}:${m.port}`))
+    .join(', ');
   const queued = commands.filter((c) => c.queued).length;
   const queueText = queued === 0 ? 'none (no queued command)' : `${queues.kind} (${queued} queued command${queued === 1 ? '' : 's'})`;
   return `started worker ${worker}, variant ${variant}, mesh port ${meshPort}, manager ${managerText}, queue backend ${queueText}`;

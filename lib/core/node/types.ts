@@ -26,7 +26,8 @@ export interface MeshNodeOptions extends NodeTuningOptions {
   worker: string;
   /** Unique in the mesh; stable across restarts when set. Default: a random id. */
   variant?: string;
-  manager: ManagerAddress;
+  /** One manager, or several: the worker registers with each and merges their topologies. */
+  manager: ManagerAddress | readonly ManagerAddress[];
   /** This worker's own port for peers; 0 or undefined picks a free one. */
   meshPort?: number;
   /** Address the mesh server binds to (default all interfaces). */

@@ -24,6 +24,10 @@ export const DEFAULTS = Object.freeze({
   handshakesPerSecond: 100,
   /** Connections that have not proven the keys yet, at once, per port (manager and mesh ports). */
   maxUnauthenticated: 256,
+  /** Liveness ping period of every mesh and manager link, ms (the accepting side's value rules a link). */
+  heartbeatInterval: 2000,
+  /** A link whose peer does not answer a ping within this many ms is dropped (silent partition: ≤ interval + timeout). */
+  heartbeatTimeout: 2500,
   queue: Object.freeze({
     /** Memory queues: requests stored and unfinished per queue. */
     maxPending: 10_000,

@@ -16,6 +16,8 @@ export const SHARED_MANAGER_KEYS = [
   'registrationsPerSecond',
   'httpAuth',
   'maxUnauthenticated',
+  'heartbeatInterval',
+  'heartbeatTimeout',
 ] as const satisfies readonly (keyof ManagerOptions)[];
 
 type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[number]>;
@@ -29,6 +31,8 @@ export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions 
     maxFrameSize: r.positive('maxFrameSize', true) ?? DEFAULTS.maxFrameSize,
     registrationsPerSecond: r.positive('registrationsPerSecond') ?? DEFAULTS.registrationsPerSecond,
     maxUnauthenticated: r.positive('maxUnauthenticated', true) ?? DEFAULTS.maxUnauthenticated,
+    heartbeatInterval: r.positive('heartbeatInterval', true) ?? DEFAULTS.heartbeatInterval,
+    heartbeatTimeout: r.positive('heartbeatTimeout', true) ?? DEFAULTS.heartbeatTimeout,
   };
   const port = r.port('port');
   if (port !== undefined) shared.port = port;

@@ -26,12 +26,16 @@ export interface NodeTuningOptions {
   maxInFlight?: number;
   /** Calls this worker may have waiting on one peer instance (default 10 000); over it: MESH_OVERLOADED. */
   maxPending?: number;
-  /** How long close() / shutdown lets running requests finish, ms (default 5000). */
+  /** How long close() / shutdown lets running requests finish, ms (default 5000); close() ends every connection within it. */
   drainTimeout?: number;
   /** New connections the mesh port accepts per second from one address (default 100); more are refused at the upgrade. */
   handshakesPerSecond?: number;
   /** Connections on the mesh port that have not proven the keys yet, at once (default 256); more are closed at once. */
   maxUnauthenticated?: number;
+  /** Liveness ping period of the links callers open to this worker, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A caller that misses a ping for this long is dropped, ms (default 2500): a silent partition is noticed within interval + timeout. */
+  heartbeatTimeout?: number;
 }
 
 /**
@@ -43,7 +47,8 @@ export interface ResolvedNodeOptions {
   worker: string;
   /** Undefined: a random id. */
   variant?: string;
-  manager: ManagerAddress;
+  /** One manager, or several (the worker registers with each and merges their topologies). */
+  manager: ManagerAddress | ManagerAddress[];
   meshPort: number;
   bindHost?: string;
   advertiseHost?: string;
@@ -63,6 +68,8 @@ export interface ResolvedNodeOptions {
   drainTimeout: number;
   handshakesPerSecond: number;
   maxUnauthenticated: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
 }
 
 /** The options both fronts spell alike, by name. */
@@ -80,6 +87,8 @@ export const SHARED_NODE_KEYS = [
   'drainTimeout',
   'handshakesPerSecond',
   'maxUnauthenticated',
+  'heartbeatInterval',
+  'heartbeatTimeout',
 ] as const;
 
 export const QUEUE_KEYS = ['maxPending', 'attempts', 'backoff'] as const satisfies readonly (keyof QueueOptions)[];
@@ -99,6 +108,8 @@ type SharedNodeOptions = Pick<
   | 'drainTimeout'
   | 'handshakesPerSecond'
   | 'maxUnauthenticated'
+  | 'heartbeatInterval'
+  | 'heartbeatTimeout'
 >;
 
 /** Reads the options both fronts share (SHARED_NODE_KEYS), defaults applied. */
@@ -116,6 +127,8 @@ export function readSharedNodeOptions(r: OptionReader): SharedNodeOptions {
     drainTimeout: r.number('drainTimeout', { min: 0 }) ?? DEFAULTS.drainTimeout,
     handshakesPerSecond: r.positive('handshakesPerSecond', true) ?? DEFAULTS.handshakesPerSecond,
     maxUnauthenticated: r.positive('maxUnauthenticated', true) ?? DEFAULTS.maxUnauthenticated,
+    heartbeatInterval: r.positive('heartbeatInterval', true) ?? DEFAULTS.heartbeatInterval,
+    heartbeatTimeout: r.positive('heartbeatTimeout', true) ?? DEFAULTS.heartbeatTimeout,
   };
   const redis = readRedis(r);
   if (redis !== undefined) shared.redis = redis;

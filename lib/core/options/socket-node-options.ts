@@ -31,6 +31,13 @@ export interface SocketNodeConnection {
   direction?: 'outgoing' | 'incoming';
 }
 
+/** One manager of `managers`: its host, and its socket port or (absent) its discovery port. */
+export interface SocketNodeManager {
+  ip?: string;
+  port?: number | string;
+  discoveryPort?: number | string;
+}
+
 /** Redis connection for queued broadcasts: a `redis://host:port` URL or ioredis-style options. */
 export type SocketNodeRedisOptions = string | { host?: string; port?: number; [key: string]: unknown };
 
@@ -54,6 +61,14 @@ export interface SocketNodeOptions extends NodeTuningOptions {
   port?: number | string;
   /** The manager's discovery port, used when `port` is undefined (default 8765). */
   discoveryPort?: number | string;
+  /**
+   * Several managers instead of `ip`/`port`/`discoveryPort`: the node registers with every one
+   * and merges what they list, so one manager down changes nothing. Each entry is spelt like the
+   * single manager's options.
+   */
+  managers?: SocketNodeManager[];
+  /** Address the mesh server binds to (default all interfaces), e.g. '127.0.0.1' or one interface's address. */
+  bindHost?: string;
   /** This node's own port for peers (default: a free one). */
   meshPort?: number | string;
   /** The address peers dial to reach this node (default: the address the manager sees). */
@@ -83,6 +98,8 @@ const SOCKET_NODE_KEYS = [
   'ip',
   'port',
   'discoveryPort',
+  'managers',
+  'bindHost',
   'hostname',
   'variant',
   'logLevel',
@@ -122,13 +139,15 @@ export function resolveSocketNodeOptions(options: unknown): ResolvedSocketNodeOp
   }
   const node: ResolvedNodeOptions = {
     worker: own.name,
-    manager: managerAddress(r),
+    manager: managerAddresses(r),
     allow: own.allow,
     connect: own.connect,
     ...readSharedNodeOptions(r),
   };
   const variant = r.optionalMeshName('variant');
   if (variant !== undefined) node.variant = variant;
+  const bindHost = r.optionalString('bindHost');
+  if (bindHost !== undefined) node.bindHost = bindHost;
   const hostname = r.optionalString('hostname');
   if (hostname !== undefined) node.advertiseHost = hostname;
   const resolved: ResolvedSocketNodeOptions = { node, own, workers, ...readLogging(r) };
@@ -139,6 +158,21 @@ export function resolveSocketNodeOptions(options: unknown): ResolvedSocketNodeOp
   const onDisconnection = r.optionalFunction<Callback<SocketNodeConnection>>('onDisconnection');
   if (onDisconnection !== undefined) resolved.onDisconnection = onDisconnection;
   return resolved;
+}
+
+/** `managers`, else the one manager of `ip`/`port`/`discoveryPort`. */
+function managerAddresses(r: OptionReader): ManagerAddress | ManagerAddress[] {
+  const list = r.raw('managers');
+  if (list === undefined) return managerAddress(r);
+  if (!Array.isArray(list) || list.length === 0) r.fail('managers', 'a non-empty array of { ip, port } or { ip, discoveryPort }');
+  for (const key of ['ip', 'port', 'discoveryPort']) {
+    if (r.has(key)) r.fail(key, `absent when 'managers' is given (put it in a managers entry)`);
+  }
+  return (list as unknown[]).map((entry, i) => {
+    const e = OptionReader.of(r.where, entry, `managers[${i}]`);
+    e.checkKeys(['ip', 'port', 'discoveryPort']);
+    return managerAddress(e);
+  });
 }
 
 /** `port` given: dial it. Else discover it at `http://ip:discoveryPort/socket-mesh/port`. */

@@ -18,7 +18,7 @@ export interface SocketMeshManagerOptions {
   handshakeTimeout?: number;
   /** Largest frame accepted, bytes (default 1 MiB). */
   maxFrameSize?: number;
-  /** Registrations accepted per second per remote address (default 100). */
+  /** Registrations accepted per second per remote address (default 100); more wait in a bounded queue. */
   registrationsPerSecond?: number;
   /**
    * Bearer token for `GET /socket-mesh/nodes`, `/topology` and `/events` (`Authorization: Bearer <token>`).
@@ -27,6 +27,10 @@ export interface SocketMeshManagerOptions {
   httpAuth?: { token: string };
   /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
   maxUnauthenticated?: number;
+  /** Liveness ping period of worker connections, ms (default 2000). */
+  heartbeatInterval?: number;
+  /** A worker that misses a ping for this long is dropped, ms (default 2500). */
+  heartbeatTimeout?: number;
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */

@@ -21,8 +21,8 @@ export type SocketMeshQueueOptions = QueueOptions;
 
 /** Options of `SocketMeshModule.forWorker(name, options)`. */
 export interface SocketMeshWorkerOptions extends NodeTuningOptions {
-  /** The manager to register with. */
-  manager: SocketMeshManagerAddress;
+  /** The manager to register with, or several: the worker registers with each and merges what they list. */
+  manager: SocketMeshManagerAddress | readonly SocketMeshManagerAddress[];
   /** This instance's own port for peers; 0 or undefined picks a free one (a numeric string is accepted). */
   meshPort?: number | string;
   /** Address the mesh server binds to (default all interfaces). */

@@ -1,0 +1,88 @@
+import { Agent, type Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Socket as ClientSocket } from 'socket.io-client';
+
+/**
+ * Every raw connection an HTTP server accepted, upgraded ones included (the http server stops
+ * tracking a socket once it is upgraded, so `closeAllConnections()` alone misses WebSockets).
+ * A graceful WebSocket close waits for the peer's close frame, up to 30 s in `ws`: across a
+ * partition that never comes, so close() destroys what is left once its grace is over.
+ */
+export class ConnectionTracker {
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly http: HttpServer) {
+    http.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Destroys every connection still open: nothing is left holding the process. */
+  destroyAll(): void {
+    this.http.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+}
+
+/** Resolves after `ms` (or at once when ms ≤ 0) without keeping the process up by itself. */
+export function graceDelay(ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * The HTTP agent of one outgoing link: it knows every TCP connection the link ever opened. A
+ * connect attempt that socket.io abandons on its timeout across a partition can still complete
+ * after the heal, orphaned (no engine listens to it); its WebSocket close timer would then keep
+ * a closed process alive for 30 s. close() destroys them all.
+ */
+export class TrackingAgent extends Agent {
+  private readonly opened = new Set<Socket>();
+
+  /**
+   * `connectTimeout`: a TCP connect that has not completed by then is abandoned (a dead
+   * address, a SYN lost across a partition). Only the TCP connect: a live server that is slow to
+   * answer the handshake (under a storm of them) is waited for, not timed out and retried.
+   */
+  constructor(private readonly connectTimeout = 2000) {
+    super();
+  }
+
+  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
+    const socket = super.createConnection(...args) as Socket | undefined;
+    if (socket) {
+      this.opened.add(socket);
+      socket.once('close', () => this.opened.delete(socket));
+      if (socket.connecting) {
+        const timer = setTimeout(() => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)), this.connectTimeout);
+        timer.unref();
+        socket.once('connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      }
+    }
+    return socket as ReturnType<Agent['createConnection']>;
+  }
+
+  /** Destroys every connection this agent opened that is still there. */
+  destroyAll(): void {
+    for (const socket of this.opened) socket.destroy();
+    this.opened.clear();
+    this.destroy();
+  }
+}
+
+/**
+ * Disconnects a socket.io client and, shortly after, destroys every connection its agent
+ * opened: a WebSocket close handshake would otherwise keep a socket and a 30 s timer alive
+ * when the peer is unreachable. The short wait lets a last frame (UNREGISTER, DISCONNECT) leave first.
+ */
+export function hardDisconnect(socket: ClientSocket | undefined, agent: TrackingAgent, graceMs = 200): void {
+  socket?.disconnect();
+  setTimeout(() => agent.destroyAll(), graceMs).unref();
+}
