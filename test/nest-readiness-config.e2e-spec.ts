@@ -6,7 +6,7 @@
  * behind `setGlobalPrefix('api')` (followed through the URL, or excluded from the prefix).
  */
 import 'reflect-metadata';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication, type INestApplicationContext, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
@@ -115,7 +115,7 @@ describe('readiness and configuration (real Nest apps)', () => {
     manager = await NestFactory.create(ManagerModule, { logger: [...LOGGER], abortOnError: false });
     manager.setGlobalPrefix('api');
     await manager.listen(0, '127.0.0.1');
-    httpPort = (manager.getHttpServer().address() as AddressInfo).port;
+    httpPort = ((manager.getHttpServer() as Server).address() as AddressInfo).port;
 
     nodeBPort = await freePort();
     process.env.READINESS_B_NAME = 'NodeB';
@@ -135,7 +135,7 @@ describe('readiness and configuration (real Nest apps)', () => {
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app?.close()));
+    await Promise.all(apps.map(async (app) => app?.close()));
     await manager?.close();
     for (const key of ['NAME', 'MANAGER_URL', 'MESH_PORT']) delete process.env[`READINESS_B_${key}`];
   }, 30_000);
@@ -224,7 +224,7 @@ describe('readiness and configuration (real Nest apps)', () => {
     other.setGlobalPrefix('api', { exclude: ['socket-mesh/{*path}'] });
     await other.listen(0, '127.0.0.1');
     try {
-      const port = (other.getHttpServer().address() as AddressInfo).port;
+      const port = ((other.getHttpServer() as Server).address() as AddressInfo).port;
       expect(await getJson(port, '/socket-mesh/port')).toEqual({ status: 200, body: { port: socketPort } });
       const worker = await NestFactory.createApplicationContext(
         plainWorker('NodeD', { manager: { url: `http://127.0.0.1:${port}` }, bindHost: '127.0.0.1', ...KEYS }),

@@ -66,7 +66,7 @@ describe('FailureDetector', () => {
   });
 });
 
-const commands: CommandTable = Object.assign(Object.create(null), { work: { kind: 'balanced', responds: false, queued: false } });
+const commands: CommandTable = Object.assign(Object.create(null) as CommandTable, { work: { kind: 'balanced', responds: false, queued: false } });
 
 /** In-process instance: answers at once, or "hangs" (a MESH_TIMEOUT, as PeerLink reports one). */
 class Instance extends EventEmitter implements RoutedLink {

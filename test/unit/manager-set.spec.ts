@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { mergeTopologies } from '../../lib/core/node/manager-set.js';
+import type { CommandTable } from '../../lib/core/command-spec.js';
 import type { PeerInfo } from '../../lib/core/protocol.js';
 
-const peer = (worker: string, variant: string, host = '198.18.0.1'): PeerInfo => ({ worker, variant, host, port: 4000, commands: Object.create(null) });
+const peer = (worker: string, variant: string, host = '198.18.0.1'): PeerInfo => ({ worker, variant, host, port: 4000, commands: Object.create(null) as CommandTable });
 
 describe('mergeTopologies (several managers)', () => {
   it('one manager: its topology as is', () => {

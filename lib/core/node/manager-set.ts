@@ -86,5 +86,5 @@ export function mergeTopologies(topologies: readonly Topology[]): Topology {
 
 /** `manager` as given: one address or a list. */
 export function managerList(manager: ManagerAddress | readonly ManagerAddress[]): ManagerAddress[] {
-  return Array.isArray(manager) ? [...manager] : [manager as ManagerAddress];
+  return Array.isArray(manager) ? [...(manager as readonly ManagerAddress[])] : [manager as ManagerAddress];
 }

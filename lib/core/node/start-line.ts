@@ -15,7 +15,7 @@ export function startLine(
   commands: readonly LocalCommand[],
   queues: QueueBackend,
 ): string {
-  const managerText = (Array.isArray(manager) ? manager : [manager as ManagerAddress])
+  const managerText = (Array.isArray(manager) ? (manager as readonly ManagerAddress[]) : [manager as ManagerAddress])
     .map((m) => ('url' in m ? m.url : `${m.host}:${m.port}`))
     .join(', ');
   const queued = commands.filter((c) => c.queued).length;
