@@ -37,7 +37,10 @@ function cpuUsPerOp(fn: () => unknown, n: number): number {
   return best;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 1024, 4096, 8192, 12288, 16384, 65536];
 const key = randomBytes(32);
 const nonce = Buffer.alloc(12);

@@ -36,7 +36,10 @@ export interface RunResult {
 
 export type CallFactory = (target: Target, payload: PayloadKind) => () => Promise<unknown>;
 
-export async function runLoad(call: () => Promise<unknown>, spec: Pick<RunSpec, 'concurrency' | 'durationMs' | 'latency'>): Promise<RunResult> {
+export async function runLoad(
+  call: () => Promise<unknown>,
+  spec: Pick<RunSpec, 'concurrency' | 'durationMs' | 'latency'>,
+): Promise<RunResult> {
   const latencies = spec.latency ? new LatencyRecorder() : undefined;
   let calls = 0;
   let errors = 0;

@@ -46,7 +46,12 @@ export class Fleet {
     await manager.ready();
     const argv = (name: string) => ({ execArgv: options.execArgv?.(name) ?? [] });
     const [meshCaller, rawCaller] = await Promise.all([
-      BenchChild.start('mesh-caller', 'mesh-caller', { managerPort: manager.port } satisfies MeshCallerConfig, argv('mesh-caller')),
+      BenchChild.start(
+        'mesh-caller',
+        'mesh-caller',
+        { managerPort: manager.port } satisfies MeshCallerConfig,
+        argv('mesh-caller'),
+      ),
       BenchChild.start<RawCallerReady>('raw-caller', 'raw-caller', {}, argv('raw-caller')),
     ]);
     const fleet = new Fleet(manager, meshCaller.child, rawCaller.child, rawCaller.ready.broadcastPort, options);
@@ -118,7 +123,12 @@ export class Fleet {
     if (redis) {
       await Promise.all(
         started.map(([, raw], i) =>
-          raw.child.request('bullmq', { queue: rawQueueName(base + i), prefix: redis.prefix, host: redis.host, port: redis.port }),
+          raw.child.request('bullmq', {
+            queue: rawQueueName(base + i),
+            prefix: redis.prefix,
+            host: redis.host,
+            port: redis.port,
+          }),
         ),
       );
     }

@@ -69,7 +69,11 @@ export async function measureIdle(manager: Manager, impl: Impl, peers: number, r
       callers.push(c.child);
       calleeBase = await started.child.request<Memory>('memory', settle);
       callerBase = await c.child.request<Memory>('memory', settle);
-      callerLinked = await c.child.request<Memory>('connectAll', { ...settle, port: started.ready.port, timeoutMs: TIMEOUT_MS }, TIMEOUT_MS + 5_000);
+      callerLinked = await c.child.request<Memory>(
+        'connectAll',
+        { ...settle, port: started.ready.port, timeoutMs: TIMEOUT_MS },
+        TIMEOUT_MS + 5_000,
+      );
     }
     await callee[0].request('waitConnections', { n: peers, timeoutMs: TIMEOUT_MS }, TIMEOUT_MS + 5_000);
     const calleeLinked = await callee[0].request<Memory>('memory', settle);

@@ -161,7 +161,12 @@ export class BenchChild {
   }
 
   /** Forks `bench/<script>.js` (next to this file) with `config` as argv[2]; resolves with its 'ready' facts. */
-  static start<R = unknown>(name: string, script: string, config: unknown, options: StartOptions = {}): Promise<{ child: BenchChild; ready: R }> {
+  static start<R = unknown>(
+    name: string,
+    script: string,
+    config: unknown,
+    options: StartOptions = {},
+  ): Promise<{ child: BenchChild; ready: R }> {
     const path = fileURLToPath(new URL(`./${script}.js`, import.meta.url));
     const proc = fork(path, [JSON.stringify(config)], {
       execArgv: ['--expose-gc', ...(options.execArgv ?? [])],

@@ -45,7 +45,9 @@ export function machineInfo(redis: string | undefined): MachineInfo {
     node: process.version,
     os: `${process.platform} ${release()} ${process.arch}`,
     loadAtStart: Math.round(loadavg()[0] * 100) / 100,
-    versions: Object.fromEntries(['socket.io', 'socket.io-client', 'engine.io', 'ws', 'bullmq', 'ioredis'].map((n) => [n, versionOf(root, n)])),
+    versions: Object.fromEntries(
+      ['socket.io', 'socket.io-client', 'engine.io', 'ws', 'bullmq', 'ioredis'].map((n) => [n, versionOf(root, n)]),
+    ),
   };
   if (redis) info.redis = redis;
   return info;

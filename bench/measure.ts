@@ -28,7 +28,13 @@ export interface RunMetrics {
 /** How long the callees may take to run what was queued (Redis backlog included). */
 const DRAIN_TIMEOUT_MS = 60_000;
 
-export async function measure(fleet: Fleet, impl: Impl, scenario: Scenario, plan: Plan, warmupMs = plan.warmupMs): Promise<RunMetrics> {
+export async function measure(
+  fleet: Fleet,
+  impl: Impl,
+  scenario: Scenario,
+  plan: Plan,
+  warmupMs = plan.warmupMs,
+): Promise<RunMetrics> {
   const caller = fleet.caller(impl);
   const callees = scenario.phase === 'single' ? fleet.callees(impl).slice(0, 1) : fleet.callees(impl);
   const base = { target: scenario.target, payload: scenario.payload, concurrency: scenario.concurrency };
@@ -66,7 +72,10 @@ export async function measure(fleet: Fleet, impl: Impl, scenario: Scenario, plan
 }
 
 /** Every callee got every successful call of the run: wait until each ran them all. */
-async function drain(callees: { request<T>(op: string, args?: unknown, timeoutMs?: number): Promise<T> }[], run: RunResult): Promise<void> {
+async function drain(
+  callees: { request<T>(op: string, args?: unknown, timeoutMs?: number): Promise<T> }[],
+  run: RunResult,
+): Promise<void> {
   const n = run.calls - run.errors;
   await Promise.all(callees.map((c) => c.request('waitHandled', { n, timeoutMs: DRAIN_TIMEOUT_MS }, DRAIN_TIMEOUT_MS + 5_000)));
 }

@@ -36,18 +36,48 @@ startChild(async (): Promise<MeshCalleeReady> => {
   const memory = createMemoryQueueBackend({ logger: silentLogger });
   const queues: QueueBackend = config.redis
     ? routeQueues(
-        { [COMMAND['queued-redis']]: createRedisQueueBackend({ redis: { host: config.redis.host, port: config.redis.port }, prefix: config.redis.prefix, logger: silentLogger }) },
+        {
+          [COMMAND['queued-redis']]: createRedisQueueBackend({
+            redis: { host: config.redis.host, port: config.redis.port },
+            prefix: config.redis.prefix,
+            logger: silentLogger,
+          }),
+        },
         memory,
       )
     : memory;
   const commands: LocalCommand[] = [
-    { name: COMMAND.balanced, kind: 'balanced' as const, responds: false, queued: false, handler: (p: unknown) => (meter.handled(), { status: `ok ${(p as { test: string }).test}` }) },
-    { name: COMMAND.responding, kind: 'broadcast' as const, responds: true, queued: false, handler: (p: unknown) => (meter.handled(), { command: (p as { test: string }).test }) },
+    {
+      name: COMMAND.balanced,
+      kind: 'balanced' as const,
+      responds: false,
+      queued: false,
+      handler: (p: unknown) => (meter.handled(), { status: `ok ${(p as { test: string }).test}` }),
+    },
+    {
+      name: COMMAND.responding,
+      kind: 'broadcast' as const,
+      responds: true,
+      queued: false,
+      handler: (p: unknown) => (meter.handled(), { command: (p as { test: string }).test }),
+    },
     { name: COMMAND.plain, kind: 'broadcast' as const, responds: false, queued: false, handler: () => void meter.handled() },
-    { name: COMMAND['queued-memory'], kind: 'broadcast' as const, responds: false, queued: true, handler: () => void meter.handled() },
+    {
+      name: COMMAND['queued-memory'],
+      kind: 'broadcast' as const,
+      responds: false,
+      queued: true,
+      handler: () => void meter.handled(),
+    },
   ];
   if (config.redis) {
-    commands.push({ name: COMMAND['queued-redis'], kind: 'broadcast' as const, responds: false, queued: true, handler: () => void meter.handled() });
+    commands.push({
+      name: COMMAND['queued-redis'],
+      kind: 'broadcast' as const,
+      responds: false,
+      queued: true,
+      handler: () => void meter.handled(),
+    });
   }
   node = new MeshNode({
     worker: config.worker ?? CALLEE_WORKER,

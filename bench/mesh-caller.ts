@@ -40,7 +40,11 @@ serveCaller(
   {
     /** Resolves once exactly `n` NodeB instances are connected. */
     waitPeers: ({ n, timeoutMs }: { n: number; timeoutMs: number }) =>
-      waitUntil(() => node.peers(CALLEE_WORKER).length === n, timeoutMs, `${n} ${CALLEE_WORKER} peers (have ${node.peers(CALLEE_WORKER).length})`),
+      waitUntil(
+        () => node.peers(CALLEE_WORKER).length === n,
+        timeoutMs,
+        `${n} ${CALLEE_WORKER} peers (have ${node.peers(CALLEE_WORKER).length})`,
+      ),
   },
   () => node.close(),
 );

@@ -112,11 +112,16 @@ export function formatSummary(s: ProfileSummary, options: { top?: number; calls?
   const calls = options.calls;
   const perCall = (ms: number) => (calls === undefined ? '' : `  ${((ms * 1000) / calls).toFixed(2).padStart(6)} µs/call`);
   const head = `== ${basename(s.file)}: ${busy.toFixed(0)} ms busy of ${s.wallMs.toFixed(0)} ms`;
-  const lines = [calls === undefined ? head : `${head}, ${calls} calls: ${((busy * 1000) / calls).toFixed(2)} µs busy per call`, '-- self time by group (busy = 100%)'];
-  for (const g of s.groups.filter((g) => g.group !== '(idle)').slice(0, 14)) lines.push(`  ${pct(g.ms, busy)}${perCall(g.ms)}  ${g.group}`);
+  const lines = [
+    calls === undefined ? head : `${head}, ${calls} calls: ${((busy * 1000) / calls).toFixed(2)} µs busy per call`,
+    '-- self time by group (busy = 100%)',
+  ];
+  for (const g of s.groups.filter((g) => g.group !== '(idle)').slice(0, 14))
+    lines.push(`  ${pct(g.ms, busy)}${perCall(g.ms)}  ${g.group}`);
   const list = (title: string, filter: (f: SelfTime) => boolean) => {
     lines.push(`-- ${title}`);
-    for (const f of s.functions.filter(filter).slice(0, top)) lines.push(`  ${pct(f.ms, busy)}${perCall(f.ms)}  ${f.name}  ${f.where}`);
+    for (const f of s.functions.filter(filter).slice(0, top))
+      lines.push(`  ${pct(f.ms, busy)}${perCall(f.ms)}  ${f.name}  ${f.where}`);
   };
   list('top functions (self)', (f) => f.group !== '(idle)');
   list('top in lib/core', (f) => f.group.startsWith('lib/core/'));

@@ -19,14 +19,21 @@ export async function runProfile(scenarioId = 'balanced-c64-small'): Promise<voi
   const dir = join('/tmp', 'socket-mesh-prof', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(dir, { recursive: true });
   const scenario = makePlan(false).scenarios.find((s) => s.id === scenarioId);
-  if (!scenario) throw new Error(`--profile takes a scenario id of scenarios.ts (balanced-c64-small, responding-c64, ...), not '${scenarioId}'`);
+  if (!scenario)
+    throw new Error(
+      `--profile takes a scenario id of scenarios.ts (balanced-c64-small, responding-c64, ...), not '${scenarioId}'`,
+    );
   const prefix = `smbench-prof-${process.pid}`;
-  const redis = scenario.target === 'queued-redis' && (await probeRedis(REDIS.host, REDIS.port)) ? { ...REDIS, prefix } : undefined;
+  const redis =
+    scenario.target === 'queued-redis' && (await probeRedis(REDIS.host, REDIS.port)) ? { ...REDIS, prefix } : undefined;
   if (scenario.target === 'queued-redis' && !redis) throw new Error(`Redis does not answer at ${REDIS.host}:${REDIS.port}`);
   const profiled = new Set(['mesh-caller', 'mesh-callee-1', 'raw-caller', 'raw-callee-1']);
   const fleet = await Fleet.start({
     redis,
-    execArgv: (name) => (profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`, '--cpu-prof-interval=200'] : []),
+    execArgv: (name) =>
+      profiled.has(name)
+        ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`, '--cpu-prof-interval=200']
+        : [],
   });
   const plan: Plan = { ...makePlan(false), warmupMs: 1000, throughputMs: PROFILE_MS, latencyMs: PROFILE_MS };
   console.log(`profiling ${scenario.label} for ${PROFILE_MS} ms per side into ${dir}`);
@@ -37,7 +44,9 @@ export async function runProfile(scenarioId = 'balanced-c64-small'): Promise<voi
       results[impl] = await measure(fleet, impl, scenario, plan);
       const m = results[impl];
       const latency = m.p50Us === undefined ? '' : `, p50 ${m.p50Us.toFixed(0)} µs`;
-      console.log(`${impl}: ${m.callsPerSec.toFixed(0)} calls/s${latency}, CPU ${m.cpuCallerUs.toFixed(1)} µs/call caller + ${m.cpuCalleeUs.toFixed(1)} µs/call callee`);
+      console.log(
+        `${impl}: ${m.callsPerSec.toFixed(0)} calls/s${latency}, CPU ${m.cpuCallerUs.toFixed(1)} µs/call caller + ${m.cpuCalleeUs.toFixed(1)} µs/call callee`,
+      );
     }
   } finally {
     await fleet.stop();
@@ -51,7 +60,9 @@ export async function runProfile(scenarioId = 'balanced-c64-small'): Promise<voi
     'raw-caller': { window: results.raw.windows[0], calls: results.raw.calls },
     'raw-callee-1': { window: results.raw.windows[1], calls: results.raw.calls },
   };
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()) {
     const w = windows[file.replace(/\.cpuprofile$/, '')];
     console.log(`\n${formatSummary(summarize(join(dir, file), w?.window), { calls: w?.calls })}`);
   }

@@ -2,7 +2,15 @@
 import { Redis } from 'ioredis';
 
 function client(host: string, port: number): Redis {
-  return new Redis({ host, port, lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  return new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
 }
 
 /** The server's version when Redis answers PING within a second, else undefined. */

@@ -41,7 +41,12 @@ const P99: MetricDef = { metric: 'latency p99', unit: 'µs', better: 'lower', pi
 const CPU_CALLER: MetricDef = { metric: 'CPU per call, caller', unit: 'µs', better: 'lower', pick: (m) => m.cpuCallerUs };
 const CPU_CALLEE: MetricDef = { metric: 'CPU per call, callee(s)', unit: 'µs', better: 'lower', pick: (m) => m.cpuCalleeUs };
 const CPU_TOTAL: MetricDef = { metric: 'CPU per call, caller+callee(s)', unit: 'µs', better: 'lower', pick: (m) => m.cpuTotalUs };
-const E2E: MetricDef = { metric: 'stored and run by all 3 (end to end)', unit: 'calls/s', better: 'higher', pick: (m) => m.e2eCallsPerSec };
+const E2E: MetricDef = {
+  metric: 'stored and run by all 3 (end to end)',
+  unit: 'calls/s',
+  better: 'higher',
+  pick: (m) => m.e2eCallsPerSec,
+};
 
 /** Per scenario id: which metrics become rows, and the targets of the issue. */
 const LAYOUT: Record<string, { def: MetricDef; target?: RowTarget; metric?: string }[]> = {
@@ -53,7 +58,10 @@ const LAYOUT: Record<string, { def: MetricDef; target?: RowTarget; metric?: stri
     { def: CPU_CALLEE },
     { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } },
   ],
-  'balanced-c64-kib': [{ def: CALLS, target: { kind: 'ratio-min', value: 1.0 } }, { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } }],
+  'balanced-c64-kib': [
+    { def: CALLS, target: { kind: 'ratio-min', value: 1.0 } },
+    { def: CPU_TOTAL, target: { kind: 'mesh-max', value: 18 } },
+  ],
   'balanced-c64-16kib': [{ def: CALLS, target: { kind: 'ratio-min', value: 1.0 } }, { def: CPU_TOTAL }],
   'responding-c1': [{ def: P50 }, { def: P99 }],
   'responding-c64': [{ def: CALLS, target: { kind: 'ratio-min', value: 0.9 } }, { def: CPU_CALLER }, { def: CPU_CALLEE }],
@@ -89,7 +97,15 @@ export function buildRows(plan: Plan, calls: CallResults, idle: { mesh: IdleMetr
     const peers = plan.idle.peers;
     const label = `${peers} idle peer links → 1 callee`;
     const idleRow = (metric: string, unit: string, pick: (m: IdleMetrics) => number, target?: RowTarget): Row =>
-      finish({ scenario: label, metric, unit, better: 'lower', mesh: spread(idle.mesh.map(pick)), raw: spread(idle.raw.map(pick)), target });
+      finish({
+        scenario: label,
+        metric,
+        unit,
+        better: 'lower',
+        mesh: spread(idle.mesh.map(pick)),
+        raw: spread(idle.raw.map(pick)),
+        target,
+      });
     rows.push(idleRow('RSS per link, callee', 'KiB', (m) => m.calleeRssKiBPerLink));
     rows.push(idleRow('RSS per link, caller side', 'KiB', (m) => m.callerRssKiBPerLink));
     rows.push(idleRow('JS heap+external per link, both sides', 'KiB', (m) => m.heapKiBPerLink));
@@ -103,7 +119,13 @@ function finish(row: Row): Row {
   const t = row.target;
   if (t && row.mesh) {
     const ok =
-      t.kind === 'mesh-max' ? row.mesh.median <= t.value : row.ratio === undefined ? undefined : t.kind === 'ratio-min' ? row.ratio >= t.value : row.ratio <= t.value;
+      t.kind === 'mesh-max'
+        ? row.mesh.median <= t.value
+        : row.ratio === undefined
+          ? undefined
+          : t.kind === 'ratio-min'
+            ? row.ratio >= t.value
+            : row.ratio <= t.value;
     if (ok !== undefined) row.status = ok ? 'met' : 'NOT met';
   }
   return row;
@@ -129,7 +151,18 @@ function targetText(t: RowTarget | undefined, unit: string): string {
 
 /** A Markdown table (readable as plain text too). */
 export function renderTable(rows: Row[]): string {
-  const header = ['#', 'scenario', 'metric', 'unit', 'socket-mesh median (min–max)', 'raw median (min–max)', 'mesh÷raw', 'better', 'target', 'status'];
+  const header = [
+    '#',
+    'scenario',
+    'metric',
+    'unit',
+    'socket-mesh median (min–max)',
+    'raw median (min–max)',
+    'mesh÷raw',
+    'better',
+    'target',
+    'status',
+  ];
   const body = rows.map((r, i) => [
     String(i + 1),
     r.scenario,

@@ -33,7 +33,10 @@ async function main(): Promise<void> {
   const profile = args.find((a) => a === '--profile' || a.startsWith('--profile='));
   if (profile) return runProfile(profile.split('=')[1]);
   const started = performance.now();
-  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
   const plan = makePlan(args.includes('--quick'), only);
   const redisVersion = await probeRedis(REDIS.host, REDIS.port);
   const machine = machineInfo(redisVersion);
@@ -58,11 +61,14 @@ async function main(): Promise<void> {
             const m = await measure(fleet, impl, s, plan, round === 1 ? plan.firstWarmupMs : plan.warmupMs);
             (calls[s.id] ??= { mesh: [], raw: [] })[impl].push(m);
             log(progress(s, impl, round, m));
-            if (m.errors > 0) notes.push(`${s.label} (${impl}, round ${round}): ${m.errors} of ${m.calls} calls failed, first: ${m.firstError}`);
+            if (m.errors > 0)
+              notes.push(`${s.label} (${impl}, round ${round}): ${m.errors} of ${m.calls} calls failed, first: ${m.firstError}`);
           }
         }
       }
-      log(`  (${phase === 'single' ? 'one callee' : 'three callees'}: ${((performance.now() - phaseStart) / 1000).toFixed(0)} s)`);
+      log(
+        `  (${phase === 'single' ? 'one callee' : 'three callees'}: ${((performance.now() - phaseStart) / 1000).toFixed(0)} s)`,
+      );
     }
   } finally {
     clean = (await fleet.stop()) && clean;

@@ -33,7 +33,8 @@ serve(
       return new Promise<number>((resolve, reject) => {
         const check = () => {
           if (count() >= n) return resolve(performance.now() - t0);
-          if (performance.now() - t0 > timeoutMs) return reject(new Error(`only ${count()} of ${n} registered after ${timeoutMs} ms`));
+          if (performance.now() - t0 > timeoutMs)
+            return reject(new Error(`only ${count()} of ${n} registered after ${timeoutMs} ms`));
           setTimeout(check, 20);
         };
         check();

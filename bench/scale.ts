@@ -32,7 +32,10 @@ async function startManager(port = 0): Promise<{ child: BenchChild; ready: Scale
 
 async function joinCost(child: BenchChild): Promise<{ messagesPerJoin: number; checksPerJoin: number }> {
   const stats = await child.request<{ registrations: number; topologyMessages: number; topologyChecks: number }>('stats');
-  return { messagesPerJoin: stats.topologyMessages / stats.registrations, checksPerJoin: stats.topologyChecks / stats.registrations };
+  return {
+    messagesPerJoin: stats.topologyMessages / stats.registrations,
+    checksPerJoin: stats.topologyChecks / stats.registrations,
+  };
 }
 
 async function runSize(instances: number): Promise<Row> {
@@ -50,7 +53,11 @@ async function runSize(instances: number): Promise<Row> {
   }
   const args = { managerPort: manager.ready.port, expectPeers: CALLEES };
   const t0 = performance.now();
-  const reports = await Promise.all(hosts.map((h) => h.child.request<ScaleHostReport>('start', args, 300_000).then((r) => ({ ...r, offset: performance.now() - t0 }))));
+  const reports = await Promise.all(
+    hosts.map((h) =>
+      h.child.request<ScaleHostReport>('start', args, 300_000).then((r) => ({ ...r, offset: performance.now() - t0 })),
+    ),
+  );
   const callers = reports.filter((_, i) => hosts[i]!.role === 'NodeA');
   const row: Row = {
     instances,
@@ -77,8 +84,12 @@ for (const size of SIZES) {
   console.log(JSON.stringify(row));
   rows.push(row);
 }
-console.log('\n| NodeA instances | processes | all registered | fully linked | links | manager RSS | manager restart: complete again | topology messages / join | workers compared / join |');
+console.log(
+  '\n| NodeA instances | processes | all registered | fully linked | links | manager RSS | manager restart: complete again | topology messages / join | workers compared / join |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
-  console.log(`| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`);
+  console.log(
+    `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
+  );
 }

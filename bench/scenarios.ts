@@ -30,7 +30,14 @@ export interface Plan {
   idle: { peers: number; rounds: number };
 }
 
-const S = (id: string, label: string, phase: Scenario['phase'], target: Target, payload: PayloadKind, concurrency: number): Scenario => ({
+const S = (
+  id: string,
+  label: string,
+  phase: Scenario['phase'],
+  target: Target,
+  payload: PayloadKind,
+  concurrency: number,
+): Scenario => ({
   id,
   label,
   phase,
@@ -64,7 +71,8 @@ export function plan(quick: boolean, only?: string[]): Plan {
   const base = basePlan(quick);
   if (!only) return base;
   const unknown = only.filter((id) => id !== 'idle' && !ALL.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${ALL.map((s) => s.id).join(', ')}, idle`);
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${ALL.map((s) => s.id).join(', ')}, idle`);
   return {
     ...base,
     scenarios: ALL.filter((s) => only.includes(s.id)),

@@ -7,7 +7,11 @@ export function initialize(data: { port: MessagePort }): void {
   port = data.port;
 }
 
-type Resolve = (specifier: string, context: unknown, next: (s: string, c: unknown) => Promise<{ url: string }>) => Promise<{ url: string }>;
+type Resolve = (
+  specifier: string,
+  context: unknown,
+  next: (s: string, c: unknown) => Promise<{ url: string }>,
+) => Promise<{ url: string }>;
 
 export const resolve: Resolve = async (specifier, context, next) => {
   const result = await next(specifier, context);

@@ -35,14 +35,18 @@ function runChild(config: StartupConfig): Promise<StartupResult> {
     let result: StartupResult | undefined;
     proc.once('message', (m: StartupResult) => (result = m));
     proc.once('error', reject);
-    proc.once('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`${config.mode}: exit code ${code}`))));
+    proc.once('exit', (code) =>
+      result && code === 0 ? resolve(result) : reject(new Error(`${config.mode}: exit code ${code}`)),
+    );
   });
 }
 
 const manager = new Manager({ ...BENCH_KEYS, port: 0, host: '127.0.0.1', logger: managerLogger() });
 await manager.ready();
 try {
-  const samples = new Map<StartupMode, { done: number[]; own: number[]; cpu: number[] }>(MODES.map((m) => [m.mode, { done: [], own: [], cpu: [] }]));
+  const samples = new Map<StartupMode, { done: number[]; own: number[]; cpu: number[] }>(
+    MODES.map((m) => [m.mode, { done: [], own: [], cpu: [] }]),
+  );
   for (let round = 0; round < rounds; round++) {
     for (const { mode } of MODES) {
       const r = await runChild({ mode, managerPort: manager.port, list: false });
@@ -62,14 +66,20 @@ try {
   const bare = median(samples.get('nest-bare')!.done);
   const worker = median(samples.get('nest-worker')!.done);
   const cpuGap = median(samples.get('nest-worker')!.cpu) - median(samples.get('nest-bare')!.cpu);
-  console.log(`\nNest worker registered ${(worker - bare).toFixed(0)} ms (CPU: ${cpuGap.toFixed(0)} ms) after a bare Nest context is ready (medians).`);
+  console.log(
+    `\nNest worker registered ${(worker - bare).toFixed(0)} ms (CPU: ${cpuGap.toFixed(0)} ms) after a bare Nest context is ready (medians).`,
+  );
   if (list) {
     for (const { mode, label } of MODES) {
       const r = await runChild({ mode, managerPort: manager.port, list: true });
       const mods = r.modules ?? [];
       const packages = mods.filter((m) => !m.startsWith('socket-mesh:'));
-      const watch = ['bullmq', 'ioredis', '@nestjs/bullmq', 'sodium-native', '@nestjs/core'].map((p) => `${p} ${packages.includes(p) ? 'LOADED' : 'no'}`);
-      console.log(`\n${label}: ${packages.length} packages, ${mods.length - packages.length} socket-mesh files; ${watch.join(', ')}`);
+      const watch = ['bullmq', 'ioredis', '@nestjs/bullmq', 'sodium-native', '@nestjs/core'].map(
+        (p) => `${p} ${packages.includes(p) ? 'LOADED' : 'no'}`,
+      );
+      console.log(
+        `\n${label}: ${packages.length} packages, ${mods.length - packages.length} socket-mesh files; ${watch.join(', ')}`,
+      );
       console.log(`  ${packages.join(' ')}`);
     }
   }

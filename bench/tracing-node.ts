@@ -17,7 +17,10 @@ const { SocketNode } = await import('../lib/core/socket-node.js');
 
 const schema = {
   BenchTraceA: { _connect: ['BenchTraceB'] },
-  BenchTraceB: { _allow: ['BenchTraceA'], _commands: { _balanced: { status: ({ test }: { test: string }) => ({ status: `ok ${test}` }) } } },
+  BenchTraceB: {
+    _allow: ['BenchTraceA'],
+    _commands: { _balanced: { status: ({ test }: { test: string }) => ({ status: `ok ${test}` }) } },
+  },
 };
 const node = new SocketNode({
   ...BENCH_KEYS,

@@ -73,21 +73,26 @@ async function main(): Promise<void> {
           const row = (results[`${mode} c=${concurrency}`] ??= { perSec: [], p50Us: [] });
           row.perSec.push(m.perSec);
           row.p50Us.push(m.p50Us);
-          process.stderr.write(`  r${round + 1} ${mode.padEnd(6)} c=${concurrency}  ${m.perSec.toFixed(0)} calls/s  p50 ${m.p50Us.toFixed(0)} µs\n`);
+          process.stderr.write(
+            `  r${round + 1} ${mode.padEnd(6)} c=${concurrency}  ${m.perSec.toFixed(0)} calls/s  p50 ${m.p50Us.toFixed(0)} µs\n`,
+          );
         }
       }
     }
   } finally {
     await manager.close();
   }
-  const fmt = (s: Spread | undefined, digits = 0) => (s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '-');
+  const fmt = (s: Spread | undefined, digits = 0) =>
+    s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '-';
   const lines = ['| mode | c | calls/s median (min–max) | ÷ absent | p50 µs median |', '| --- | --- | --- | --- | --- |'];
   for (const concurrency of [64, 1]) {
     const base = spread(results[`absent c=${concurrency}`]!.perSec)!.median;
     for (const mode of MODES) {
       const row = results[`${mode} c=${concurrency}`]!;
       const perSec = spread(row.perSec);
-      lines.push(`| ${mode} | ${concurrency} | ${fmt(perSec)} | ${(perSec!.median / base).toFixed(3)} | ${fmt(spread(row.p50Us))} |`);
+      lines.push(
+        `| ${mode} | ${concurrency} | ${fmt(perSec)} | ${(perSec!.median / base).toFixed(3)} | ${fmt(spread(row.p50Us))} |`,
+      );
     }
   }
   const table = lines.join('\n');

@@ -16,7 +16,14 @@ export type { MeshHandlerContext } from './nest/mesh-handler-context.js';
 export { MeshPayload, MeshContext } from './nest/decorators/mesh-params.decorator.js';
 export { MeshExceptionFilter, meshErrorToHttp } from './nest/mesh-exception.filter.js';
 export { defineWorker, command } from './nest/worker-contract.js';
-export type { ContractAnswer, ContractCommand, ContractKind, MeshContractProxy, MeshImplementation, WorkerContract } from './nest/worker-contract.js';
+export type {
+  ContractAnswer,
+  ContractCommand,
+  ContractKind,
+  MeshContractProxy,
+  MeshImplementation,
+  WorkerContract,
+} from './nest/worker-contract.js';
 export type {
   SocketMeshManagerAddress,
   SocketMeshNamedWorkerOptions,

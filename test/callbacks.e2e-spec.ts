@@ -22,16 +22,34 @@ describe.each(['plain', 'nest'] as Front[])('failing callbacks (%s front)', (fro
   it('are logged with their stack and never end the process', async () => {
     const manager = await startManager('plain');
     const address = { host: '127.0.0.1', port: manager.port };
-    const b = await startWorker(front, { worker: 'NodeB', manager: address, allow: ['NodeA'], advertiseHost: '127.0.0.1', failingCallbacks: true });
-    const a = await startWorker(front, { worker: 'NodeA', manager: address, connect: ['NodeB'], advertiseHost: '127.0.0.1', failingCallbacks: true });
+    const b = await startWorker(front, {
+      worker: 'NodeB',
+      manager: address,
+      allow: ['NodeA'],
+      advertiseHost: '127.0.0.1',
+      failingCallbacks: true,
+    });
+    const a = await startWorker(front, {
+      worker: 'NodeA',
+      manager: address,
+      connect: ['NodeB'],
+      advertiseHost: '127.0.0.1',
+      failingCallbacks: true,
+    });
 
     await a.waitForEvent('peer.connected', (p) => p.worker === 'NodeB', 10_000);
     await b.waitForEvent('peer.connected', (p) => p.worker === 'NodeA', 10_000);
-    const failure = front === 'plain' ? /onConnection callback failed: onConnection failed on purpose/ : /peer\.connected.*failed: peer\.connected handler failed on purpose/;
+    const failure =
+      front === 'plain'
+        ? /onConnection callback failed: onConnection failed on purpose/
+        : /peer\.connected.*failed: peer\.connected handler failed on purpose/;
     await waitFor(() => failure.test(a.output()) && failure.test(b.output()), 10_000, 'the rejected callbacks to be logged');
     // The stack comes with the message: the line after it is a stack frame of the fixture.
     expect(a.output()).toMatch(/failed on purpose\n\s+at .*worker/);
-    const syncFailure = front === 'plain' ? /onConnected callback failed/ : /@OnMeshEvent\('connected'\).*failed: connected handler failed on purpose/;
+    const syncFailure =
+      front === 'plain'
+        ? /onConnected callback failed/
+        : /@OnMeshEvent\('connected'\).*failed: connected handler failed on purpose/;
     expect(a.output()).toMatch(syncFailure);
 
     // Both still serve after their callbacks failed.
@@ -43,7 +61,8 @@ describe.each(['plain', 'nest'] as Front[])('failing callbacks (%s front)', (fro
     const since = b.mark();
     await a.stop();
     await b.waitForEvent('peer.disconnected', (p) => p.worker === 'NodeA', 10_000, since);
-    if (front === 'plain') await waitFor(() => /onDisconnection callback failed/.test(b.output()), 10_000, 'the disconnection failure to be logged');
+    if (front === 'plain')
+      await waitFor(() => /onDisconnection callback failed/.test(b.output()), 10_000, 'the disconnection failure to be logged');
     await expect(b.peers()).resolves.toEqual([]);
     expect(await running(b)).toBe(true);
     expect(b.output()).not.toMatch(/unhandled/i);

@@ -27,7 +27,12 @@ describe('socket-mesh keygen', () => {
     const b = await runCli(['keygen', '--json']);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
-    const lines = Object.fromEntries(a.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+    const lines = Object.fromEntries(
+      a.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=', 2) as [string, string]),
+    );
     const json = JSON.parse(b.stdout) as { publicKey: string; privateKey: string };
     for (const key of [lines.MESH_PUBLIC_KEY!, lines.MESH_PRIVATE_KEY!, json.publicKey, json.privateKey]) {
       expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
@@ -44,16 +49,41 @@ describe('socket-mesh: bad input', () => {
   writeFileSync(typo, JSON.stringify({ NodeA: { _connect: ['nodeB'] }, NodeB: { _allow: ['NodeA'] } }));
 
   const cases: [string, string[], Record<string, string | undefined>, RegExp][] = [
-    ['a port out of range', ['manager', '--port', '70000'], {}, /^socket-mesh manager: --port must be a port number 0-65535, got '70000'$/],
+    [
+      'a port out of range',
+      ['manager', '--port', '70000'],
+      {},
+      /^socket-mesh manager: --port must be a port number 0-65535, got '70000'$/,
+    ],
     ['a port that is not a number', ['manager', '--port', '4000', '--http', 'web'], {}, /--http must be a port number/],
     ['no --port', ['manager'], {}, /--port is required/],
     ['an unknown flag', ['manager', '--port', '0', '--verbose'], {}, /^socket-mesh manager: unknown option '--verbose'/],
-    ['a key on the command line', ['manager', '--port', '0', '--private-key', 'x'], {}, /keys are not taken on the command line \('--private-key'\)/],
+    [
+      'a key on the command line',
+      ['manager', '--port', '0', '--private-key', 'x'],
+      {},
+      /keys are not taken on the command line \('--private-key'\)/,
+    ],
     ['missing keys', ['manager', '--port', '0'], { MESH_PRIVATE_KEY: undefined }, /set MESH_PUBLIC_KEY and MESH_PRIVATE_KEY/],
-    ['an unreadable schema', ['manager', '--port', '0', '--schema', join(dir, 'nope.json')], {}, /cannot read the schema file '.*nope\.json': no such file/],
-    ['a schema that is not JSON', ['manager', '--port', '0', '--schema', badJson], {}, /cannot read the schema file '.*bad\.json'/],
+    [
+      'an unreadable schema',
+      ['manager', '--port', '0', '--schema', join(dir, 'nope.json')],
+      {},
+      /cannot read the schema file '.*nope\.json': no such file/,
+    ],
+    [
+      'a schema that is not JSON',
+      ['manager', '--port', '0', '--schema', badJson],
+      {},
+      /cannot read the schema file '.*bad\.json'/,
+    ],
     ['a schema naming an unknown worker', ['manager', '--port', '0', '--schema', typo], {}, /nodeB.*NodeB/],
-    ['a token variable that is not set', ['manager', '--port', '0', '--token-env', 'SOCKET_MESH_NOT_SET_EVER'], {}, /'SOCKET_MESH_NOT_SET_EVER', which is not set/],
+    [
+      'a token variable that is not set',
+      ['manager', '--port', '0', '--token-env', 'SOCKET_MESH_NOT_SET_EVER'],
+      {},
+      /'SOCKET_MESH_NOT_SET_EVER', which is not set/,
+    ],
     ['an unknown command', ['frobnicate'], {}, /^socket-mesh: unknown command 'frobnicate'/],
     ['nodes without --url', ['nodes'], {}, /--url is required/],
     ['nodes with a bad url', ['nodes', '--url', 'manager:3000'], {}, /--url must be an http\(s\) URL/],
@@ -95,12 +125,26 @@ describe('socket-mesh manager', () => {
         NodeB: {
           _allow: ['NodeA'],
           _connect: [],
-          _commands: { _balanced: { status: true, echo: true, fail: true, slow: true, log: true }, _broadcast: { collect: { responds: true }, notify: true, ingest: { queued: true } } },
+          _commands: {
+            _balanced: { status: true, echo: true, fail: true, slow: true, log: true },
+            _broadcast: { collect: { responds: true }, notify: true, ingest: { queued: true } },
+          },
         },
       }),
     );
     const manager = await startCliManager(
-      ['--port', String(await freePort()), '--http', String(await freePort()), '--host', '127.0.0.1', '--schema', schemaFile, '--token-env', TOKEN_ENV],
+      [
+        '--port',
+        String(await freePort()),
+        '--http',
+        String(await freePort()),
+        '--host',
+        '127.0.0.1',
+        '--schema',
+        schemaFile,
+        '--token-env',
+        TOKEN_ENV,
+      ],
       { [TOKEN_ENV]: TOKEN },
     );
     managers.push(manager);
@@ -117,14 +161,20 @@ describe('socket-mesh manager', () => {
     expect(header).toMatch(/^WORKER\s+VARIANT\s+ADDRESS\s+SINCE\s+CONNECT\s+ALLOW\s+COMMANDS$/);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(new RegExp(`^NodeA\\s+${nodeA.variant}\\s+127\\.0\\.0\\.1:${nodeA.port}\\s+\\S+Z\\s+NodeB\\s+-\\s`));
-    expect(rows[1]).toMatch(new RegExp(`^NodeB\\s+${nodeB.variant}\\s+127\\.0\\.0\\.1:${nodeB.port}\\s+\\S+Z\\s+-\\s+NodeA\\s+.*status`));
+    expect(rows[1]).toMatch(
+      new RegExp(`^NodeB\\s+${nodeB.variant}\\s+127\\.0\\.0\\.1:${nodeB.port}\\s+\\S+Z\\s+-\\s+NodeA\\s+.*status`),
+    );
 
     const refused = await runCli(['nodes', '--url', url]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim()).toBe(`socket-mesh nodes: ${url}/socket-mesh/nodes answered 401 unauthorized (give the token with --token-env NAME)`);
+    expect(refused.stderr.trim()).toBe(
+      `socket-mesh nodes: ${url}/socket-mesh/nodes answered 401 unauthorized (give the token with --token-env NAME)`,
+    );
 
     // The schema holds: a worker it does not define is refused.
-    const stranger = await startWorker('plain', { worker: 'NodeC', manager: { url }, connect: ['NodeB'] }).catch((err: Error) => err);
+    const stranger = await startWorker('plain', { worker: 'NodeC', manager: { url }, connect: ['NodeB'] }).catch(
+      (err: Error) => err,
+    );
     if (!(stranger instanceof Error)) {
       await waitFor(() => /not in the manager's schema/.test(manager.output()), 10_000, 'the manager to refuse NodeC');
       await stranger.kill();

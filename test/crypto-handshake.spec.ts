@@ -48,7 +48,15 @@ function otherEph(): string {
 }
 
 function validHello(): Record<string, unknown> {
-  return { v: 2, role: 'worker', worker: 'NodeA', variant: 'a-1', nonce: randomBytes(32).toString('base64'), eph: otherEph(), keys: [KEYS.keyId] };
+  return {
+    v: 2,
+    role: 'worker',
+    worker: 'NodeA',
+    variant: 'a-1',
+    nonce: randomBytes(32).toString('base64'),
+    eph: otherEph(),
+    keys: [KEYS.keyId],
+  };
 }
 
 describe('handshake: successful run', () => {
@@ -236,7 +244,12 @@ describe('handshake: key rotation', () => {
     ['[new, old] dials [new]', BOTH, NEW, NEW.keyId],
     ['[new] dials [new, old]', NEW, BOTH, NEW.keyId],
     ['[new, old] dials [new, old]: the current key wins', BOTH, BOTH, NEW.keyId],
-    ['[old, new] dials [new, old]: the accepting side\'s order wins', deriveMeshKeys('mesh-public', [OTHER_SECRET, SECRET]), BOTH, NEW.keyId],
+    [
+      "[old, new] dials [new, old]: the accepting side's order wins",
+      deriveMeshKeys('mesh-public', [OTHER_SECRET, SECRET]),
+      BOTH,
+      NEW.keyId,
+    ],
   ])('%s: one round trip, both sides on the common key', (_label, client, server, used) => {
     const { responder, clientSide, serverSession } = fullRun(client, server);
     expect(responder.keyId).toBe(used);
@@ -292,13 +305,23 @@ describe('handshake: malformed hellos', () => {
     ['with a too long key id', { ...validHello(), keys: ['a'.repeat(65)] }],
     ['with five key ids', { ...validHello(), keys: ['a', 'b', 'c', 'd', 'e'].map((c) => c.repeat(12)) }],
     ...(['role', 'worker', 'variant', 'nonce', 'eph'] as const).flatMap((field): Array<[string, unknown]> => [
-      [`without ${field}`, (() => { const h = validHello(); delete h[field]; return h; })()],
+      [
+        `without ${field}`,
+        (() => {
+          const h = validHello();
+          delete h[field];
+          return h;
+        })(),
+      ],
       [`with an empty ${field}`, { ...validHello(), [field]: '' }],
       [`with a numeric ${field}`, { ...validHello(), [field]: 7 }],
       [`with a too long ${field}`, { ...validHello(), [field]: 'x'.repeat(257) }],
     ]),
     ['with a worker name of 129 characters', { ...validHello(), worker: 'x'.repeat(129) }],
-    ['with a line break in the worker name (log injection)', { ...validHello(), worker: 'NodeA\n[socket-mesh] INFO forged line' }],
+    [
+      'with a line break in the worker name (log injection)',
+      { ...validHello(), worker: 'NodeA\n[socket-mesh] INFO forged line' },
+    ],
     ['with a space in the variant', { ...validHello(), variant: 'a 1' }],
     ['with a slash in the variant', { ...validHello(), variant: '../etc' }],
     ['with markup in the worker name', { ...validHello(), worker: '<script>' }],

@@ -54,7 +54,9 @@ describe('node:crypto and libsodium peers talk to each other', () => {
 
   it('many calls in a row keep both counters in step', async () => {
     const payloads = Array.from({ length: 200 }, (_, i) => ({ i, pad: 'z'.repeat((i * 131) % 9000) }));
-    const answers = await Promise.all(payloads.map((p, i) => (i % 2 ? onNode.callOk('NodeB', 'echo', p) : onSodium.callOk('NodeA', 'echo', p))));
+    const answers = await Promise.all(
+      payloads.map((p, i) => (i % 2 ? onNode.callOk('NodeB', 'echo', p) : onSodium.callOk('NodeA', 'echo', p))),
+    );
     expect(answers).toEqual(payloads);
   });
 });

@@ -8,7 +8,12 @@ const OTHER = 'other-secret-0123456789-abcdefghijklmno';
 
 /** Independent reference: HKDF-SHA256(ikm = scrypt(privateKey, "…scrypt:" + publicKey), salt = publicKey). */
 function reference(publicKey: string, privateKey: string): { authKey: Buffer; keyId: string } {
-  const stretched = scryptSync(privateKey, `socket-mesh/v2/scrypt:${publicKey}`, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 << 20 });
+  const stretched = scryptSync(privateKey, `socket-mesh/v2/scrypt:${publicKey}`, 32, {
+    N: 2 ** 15,
+    r: 8,
+    p: 1,
+    maxmem: 64 << 20,
+  });
   const authKey = Buffer.from(hkdfSync('sha256', stretched, publicKey, 'socket-mesh/v2/auth', 32));
   const keyId = createHmac('sha256', authKey).update('socket-mesh/v2/key-id').digest('hex').slice(0, 12);
   return { authKey, keyId };
@@ -70,7 +75,10 @@ describe('deriveMeshKeys', () => {
 
   it('a list gives a ring, current first; authKey/keyId name the current key', () => {
     const keys = deriveMeshKeys('mesh-public', [OTHER, SECRET]);
-    expect(keys.ring.map((k) => k.keyId)).toEqual([deriveMeshKeys('mesh-public', OTHER).keyId, deriveMeshKeys('mesh-public', SECRET).keyId]);
+    expect(keys.ring.map((k) => k.keyId)).toEqual([
+      deriveMeshKeys('mesh-public', OTHER).keyId,
+      deriveMeshKeys('mesh-public', SECRET).keyId,
+    ]);
     expect(keys.keyId).toBe(keys.ring[0]!.keyId);
     expect(keys.authKey.equals(keys.ring[0]!.authKey)).toBe(true);
   });

@@ -36,7 +36,10 @@ describe('frameParser', () => {
     const bytes = Uint8Array.from([0xf7, 9, 8, 7]);
     decoder.add(bytes.buffer.slice(0));
     decoder.add(new Uint8Array(Uint8Array.from([0, 0xf7, 9, 8, 7]).buffer, 1, 4));
-    expect(out.map((p) => [...((p.data as unknown[])[1] as Buffer)])).toEqual([[9, 8, 7], [9, 8, 7]]);
+    expect(out.map((p) => [...((p.data as unknown[])[1] as Buffer)])).toEqual([
+      [9, 8, 7],
+      [9, 8, 7],
+    ]);
   });
 
   it('leaves text packets and acknowledged or other-namespace events to the default parser', () => {

@@ -90,8 +90,14 @@ describe('logs of a node', () => {
 
     track(new Manager({ schema, publicKey, privateKey, port, host: '127.0.0.1', logLevel: 'silent' }));
     await node.ready();
-    const recovered = await waitFor(() => logger.at('info').find((l) => l.includes('reachable again')), 5000, 'the recovery line');
-    expect(recovered).toMatch(new RegExp(`^the manager at 127.0.0.1:${port} is reachable again after \\d+ failed attempts? / \\d+`));
+    const recovered = await waitFor(
+      () => logger.at('info').find((l) => l.includes('reachable again')),
+      5000,
+      'the recovery line',
+    );
+    expect(recovered).toMatch(
+      new RegExp(`^the manager at 127.0.0.1:${port} is reachable again after \\d+ failed attempts? / \\d+`),
+    );
   });
 
   it('one line at start (worker, variant, mesh port, manager, queue backend); one when draining starts and one when it ends', async () => {
@@ -112,7 +118,7 @@ describe('logs of a node', () => {
     expect(drainEnd).toBeGreaterThan(drainStart);
   });
 
-  it('describeConnectError digs the cause out of socket.io-client\'s connect_error', async () => {
+  it("describeConnectError digs the cause out of socket.io-client's connect_error", async () => {
     const port = await freePort();
     const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
@@ -126,11 +132,23 @@ describe('logs of a node', () => {
     const logger = recordingLogger();
     const link = new PeerLink(
       { worker: 'NodeB', variant: 'b-1', host: '127.0.0.1', port, commands: {} },
-      { self: { worker: 'NodeA', variant: 'a-1' }, keys: deriveMeshKeys(publicKey, privateKey), logger, maxFrameSize: 1 << 20, maxPending: 10 },
+      {
+        self: { worker: 'NodeA', variant: 'a-1' },
+        keys: deriveMeshKeys(publicKey, privateKey),
+        logger,
+        maxFrameSize: 1 << 20,
+        maxPending: 10,
+      },
     );
     try {
-      await waitFor(() => logger.at('debug').filter((l) => l.includes('failed to connect')).length >= 2, 10_000, 'three attempts');
-      expect(logger.at('warn')).toEqual([`link to NodeB/b-1 failed to connect: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`]);
+      await waitFor(
+        () => logger.at('debug').filter((l) => l.includes('failed to connect')).length >= 2,
+        10_000,
+        'three attempts',
+      );
+      expect(logger.at('warn')).toEqual([
+        `link to NodeB/b-1 failed to connect: ECONNREFUSED (connect ECONNREFUSED 127.0.0.1:${port})`,
+      ]);
     } finally {
       link.close();
     }

@@ -116,10 +116,23 @@ describe('Nest MeshRegistry', () => {
     const registry = app.get(MeshRegistry);
     expect(registry.nodes()).toEqual([]);
 
-    const twoRegistered = firstValueFrom(registry.changes$.pipe(filter((c) => c.type === 'registered'), take(2), toArray()));
+    const twoRegistered = firstValueFrom(
+      registry.changes$.pipe(
+        filter((c) => c.type === 'registered'),
+        take(2),
+        toArray(),
+      ),
+    );
     const startWorker = async (instanceId: string): Promise<INestApplicationContext> => {
       @Module({
-        imports: [SocketMeshModule.forWorker('NodeB', { manager: { url: `http://127.0.0.1:${httpPort}` }, bindHost: '127.0.0.1', instanceId, ...KEYS })],
+        imports: [
+          SocketMeshModule.forWorker('NodeB', {
+            manager: { url: `http://127.0.0.1:${httpPort}` },
+            bindHost: '127.0.0.1',
+            instanceId,
+            ...KEYS,
+          }),
+        ],
         providers: [BCommands],
       })
       class WorkerModule {}

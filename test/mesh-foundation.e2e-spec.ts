@@ -23,11 +23,12 @@ import {
 import { waitFor } from './support/wait-for.js';
 
 const ALL_FRONTS = ['plain', 'nest'] as const;
-const requested = process.env.MESH_FRONTS?.split(',').map((f) => f.trim()).filter(Boolean);
-const fronts: readonly Front[] = requested
-  ? ALL_FRONTS.filter((front) => requested.includes(front))
-  : ALL_FRONTS;
-if (fronts.length === 0) throw new Error(`MESH_FRONTS=${process.env.MESH_FRONTS} names no known front (${ALL_FRONTS.join(', ')})`);
+const requested = process.env.MESH_FRONTS?.split(',')
+  .map((f) => f.trim())
+  .filter(Boolean);
+const fronts: readonly Front[] = requested ? ALL_FRONTS.filter((front) => requested.includes(front)) : ALL_FRONTS;
+if (fronts.length === 0)
+  throw new Error(`MESH_FRONTS=${process.env.MESH_FRONTS} names no known front (${ALL_FRONTS.join(', ')})`);
 
 afterAll(async () => {
   await stopAll();
@@ -207,7 +208,8 @@ describe.each(fronts)('mesh foundation (%s front)', (front) => {
     await manager.kill('SIGKILL');
     expect(await variantsOf(a)).toEqual([b1.variant, b2.variant].sort());
     const seen = new Set<string>();
-    for (let i = 0; i < 4; i++) seen.add((await a.callOk<{ variant: string }>('NodeB', 'status', { test: 'no manager' })).variant);
+    for (let i = 0; i < 4; i++)
+      seen.add((await a.callOk<{ variant: string }>('NodeB', 'status', { test: 'no manager' })).variant);
     expect([...seen].sort()).toEqual([b1.variant, b2.variant].sort());
     const answers = await a.callOk<unknown[]>('NodeB', 'collect', { test: 'no manager' });
     expect(answers).toHaveLength(2);

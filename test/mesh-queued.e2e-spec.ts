@@ -42,9 +42,12 @@ const redisUp = await redisAnswers(REDIS_URL);
 const runRedisCases = redisUp || CI;
 
 const ALL_FRONTS = ['plain', 'nest'] as const;
-const requested = process.env.MESH_FRONTS?.split(',').map((f) => f.trim()).filter(Boolean);
+const requested = process.env.MESH_FRONTS?.split(',')
+  .map((f) => f.trim())
+  .filter(Boolean);
 const fronts: readonly Front[] = requested ? ALL_FRONTS.filter((front) => requested.includes(front)) : ALL_FRONTS;
-if (fronts.length === 0) throw new Error(`MESH_FRONTS=${process.env.MESH_FRONTS} names no known front (${ALL_FRONTS.join(', ')})`);
+if (fronts.length === 0)
+  throw new Error(`MESH_FRONTS=${process.env.MESH_FRONTS} names no known front (${ALL_FRONTS.join(', ')})`);
 
 /** Unique per run: every variant (and so every BullMQ queue) of this run carries it. */
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -90,7 +93,9 @@ function overlaps(entries: readonly Ingested[]): string[] {
   const found: string[] = [];
   for (let i = 1; i < entries.length; i++) {
     if (entries[i]!.start < entries[i - 1]!.end) {
-      found.push(`${entries[i]!.id} started at ${entries[i]!.start} before ${entries[i - 1]!.id} ended at ${entries[i - 1]!.end}`);
+      found.push(
+        `${entries[i]!.id} started at ${entries[i]!.start} before ${entries[i - 1]!.id} ended at ${entries[i - 1]!.end}`,
+      );
     }
   }
   return found;
@@ -116,7 +121,11 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
     const started = await Promise.all(configs.map((c) => startWorker(front, nodeB(c))));
     await Promise.all(started.map((b) => b.waitForEvent('connected', undefined, 20_000)));
     const want = started.map((b) => b.variant).sort();
-    await waitFor(async () => JSON.stringify(await listedByA()) === JSON.stringify(want), 15_000, `NodeA to list exactly ${want.join(', ')}`);
+    await waitFor(
+      async () => JSON.stringify(await listedByA()) === JSON.stringify(want),
+      15_000,
+      `NodeA to list exactly ${want.join(', ')}`,
+    );
     return started;
   }
 
@@ -124,7 +133,11 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
   async function stopNodeBs(bs: readonly WorkerHandle[]): Promise<void> {
     const gone = new Set(bs.map((b) => b.variant));
     await Promise.all(bs.map((b) => b.stop()));
-    await waitFor(async () => (await listedByA()).every((v) => !gone.has(v)), 15_000, 'NodeA to drop the stopped NodeB instances');
+    await waitFor(
+      async () => (await listedByA()).every((v) => !gone.has(v)),
+      15_000,
+      'NodeA to drop the stopped NodeB instances',
+    );
   }
 
   beforeAll(async () => {
@@ -291,7 +304,9 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
         expect(overlaps(after.ingested)).toEqual([]);
         expect(doneAfter.slice(0, missing().length)).toEqual(missing());
       } finally {
-        await Promise.all([b, restarted].filter((w): w is WorkerHandle => w !== undefined && w.process.alive).map((w) => w.stop()));
+        await Promise.all(
+          [b, restarted].filter((w): w is WorkerHandle => w !== undefined && w.process.alive).map((w) => w.stop()),
+        );
       }
     }, 90_000);
   }
@@ -364,4 +379,3 @@ if (!runRedisCases) {
       expectRedisAbsent('mesh-queued', 'the Redis-mode queued-broadcast tests (order/no overlap, kill -9 + restart)'));
   });
 }
-

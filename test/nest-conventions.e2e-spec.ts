@@ -233,14 +233,24 @@ describe('Nest conventions on mesh handlers', () => {
     const base = { manager: { host: '127.0.0.1', port }, bindHost: '127.0.0.1', ...KEYS };
 
     // NodeB: an HTTP app with a global ValidationPipe (default options) and an HTTP-only global filter.
-    const nodeB = await NestFactory.create(workerModule('NodeB', { ...base, allow: ['NodeA', 'NodeC'] }, [NodeBCommands]), { logger: [...LOGGER] });
+    const nodeB = await NestFactory.create(workerModule('NodeB', { ...base, allow: ['NodeA', 'NodeC'] }, [NodeBCommands]), {
+      logger: [...LOGGER],
+    });
     nodeB.useGlobalPipes(new ValidationPipe());
     nodeB.useGlobalFilters(new HttpOnlyFilter());
     await nodeB.listen(0, '127.0.0.1');
     apps.push(nodeB);
     const pipeProviders: Provider[] = [{ provide: APP_PIPE, useValue: new ValidationPipe() }, AppPipeCommands];
-    apps.push(await NestFactory.createApplicationContext(workerModule('NodeP', { ...base, allow: ['NodeA'] }, pipeProviders), { logger: [...LOGGER] }));
-    apps.push(await NestFactory.createApplicationContext(workerModule('NodeU', { ...base, allow: ['NodeA'] }, [UsePipesCommands]), { logger: [...LOGGER] }));
+    apps.push(
+      await NestFactory.createApplicationContext(workerModule('NodeP', { ...base, allow: ['NodeA'] }, pipeProviders), {
+        logger: [...LOGGER],
+      }),
+    );
+    apps.push(
+      await NestFactory.createApplicationContext(workerModule('NodeU', { ...base, allow: ['NodeA'] }, [UsePipesCommands]), {
+        logger: [...LOGGER],
+      }),
+    );
 
     const gateway: INestApplication = await NestFactory.create(
       workerModule('NodeA', { ...base, connect: ['NodeB', 'NodeP', 'NodeU', 'NodeGone'] }, [], [GatewayController]),
@@ -251,7 +261,9 @@ describe('Nest conventions on mesh handlers', () => {
     gatewayPort = ((gateway.getHttpServer() as Server).address() as AddressInfo).port;
     apps.push(gateway);
     nodeA = gateway.get(MeshClient);
-    const c = await NestFactory.createApplicationContext(workerModule('NodeC', { ...base, connect: ['NodeB'] }, []), { logger: [...LOGGER] });
+    const c = await NestFactory.createApplicationContext(workerModule('NodeC', { ...base, connect: ['NodeB'] }, []), {
+      logger: [...LOGGER],
+    });
     apps.push(c);
     nodeC = c.get(MeshClient);
   }, 30_000);
@@ -276,13 +288,19 @@ describe('Nest conventions on mesh handlers', () => {
       expect(err.status).toBe(400);
       const response = err.response as { message: string[]; statusCode: number };
       expect(response.statusCode).toBe(400);
-      expect(response.message).toEqual(expect.arrayContaining(['name must be longer than or equal to 3 characters', 'quantity must not be less than 1']));
+      expect(response.message).toEqual(
+        expect.arrayContaining(['name must be longer than or equal to 3 characters', 'quantity must not be less than 1']),
+      );
       await expect(nodeA.call(worker, command, valid, { timeout: 5000 })).resolves.toMatchObject({ created: 'bolt' });
     });
 
     it('the pipe gets the class instance (transform is off by default; the handler gets the plain object)', async () => {
       await expect(nodeA.call('NodeB', 'create', valid)).resolves.toEqual({ created: 'bolt', isDto: false });
-      await expect(nodeA.call('NodeB', 'createDecorated', valid)).resolves.toEqual({ created: 'bolt', by: 'NodeA', isDto: false });
+      await expect(nodeA.call('NodeB', 'createDecorated', valid)).resolves.toEqual({
+        created: 'bolt',
+        by: 'NodeA',
+        isDto: false,
+      });
     });
 
     it('without any pipe nothing is validated (control)', async () => {
@@ -302,7 +320,9 @@ describe('Nest conventions on mesh handlers', () => {
 
   describe('context: caller identity and metadata', () => {
     it('@MeshContext() is { worker, command, kind, caller, metadata } with the proven caller', async () => {
-      const context = await nodeA.call<MeshHandlerContext>('NodeB', 'whoami', undefined, { metadata: { 'x-correlation-id': 'c-42', tenant: 't1' } });
+      const context = await nodeA.call<MeshHandlerContext>('NodeB', 'whoami', undefined, {
+        metadata: { 'x-correlation-id': 'c-42', tenant: 't1' },
+      });
       const callerVariant = context.caller.variant;
       expect(context).toEqual({
         worker: 'NodeB',
@@ -366,11 +386,17 @@ describe('Nest conventions on mesh handlers', () => {
       const res = await request(gatewayPort, 'POST', '/items', invalid);
       expect(res.status).toBe(400);
       expect((res.body as { message: string[] }).message).toContain('quantity must not be less than 1');
-      expect(await request(gatewayPort, 'POST', '/items', valid)).toEqual({ status: 201, body: { created: 'bolt', isDto: false } });
+      expect(await request(gatewayPort, 'POST', '/items', valid)).toEqual({
+        status: 201,
+        body: { created: 'bolt', isDto: false },
+      });
     });
 
     it('a remote HttpException keeps status and body; a plain remote error is 502 without its message', async () => {
-      expect(await request(gatewayPort, 'GET', '/items/teapot')).toEqual({ status: 418, body: { reason: 'teapot', statusCode: 418 } });
+      expect(await request(gatewayPort, 'GET', '/items/teapot')).toEqual({
+        status: 418,
+        body: { reason: 'teapot', statusCode: 418 },
+      });
       expect(await request(gatewayPort, 'GET', '/items/broken')).toEqual({
         status: 502,
         body: { statusCode: 502, code: MeshErrorCode.REMOTE_ERROR, message: 'Bad Gateway' },

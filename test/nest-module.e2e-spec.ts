@@ -198,8 +198,15 @@ function workerModule(name: string, options: SocketMeshWorkerOptions, providers:
   return WorkerModule;
 }
 
-function startWorker(name: string, options: SocketMeshWorkerOptions, providers: Provider[] = []): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(workerModule(name, options, providers), { logger: [...LOGGER], abortOnError: false });
+function startWorker(
+  name: string,
+  options: SocketMeshWorkerOptions,
+  providers: Provider[] = [],
+): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(workerModule(name, options, providers), {
+    logger: [...LOGGER],
+    abortOnError: false,
+  });
 }
 
 /** GET on 127.0.0.1 without keep-alive (no socket outlives the test). */
@@ -265,7 +272,12 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
       [MeshEvents, EarlyCaller],
     );
     open.push(nodeA);
-    nodeC = await startWorker('NodeC', { manager: { host: '127.0.0.1', port: socketPort }, bindHost: '127.0.0.1', connect: ['NodeB'], ...KEYS });
+    nodeC = await startWorker('NodeC', {
+      manager: { host: '127.0.0.1', port: socketPort },
+      bindHost: '127.0.0.1',
+      connect: ['NodeB'],
+      ...KEYS,
+    });
     open.push(nodeC);
     client = nodeA.get(MeshClient);
     events = nodeA.get(MeshEvents);
@@ -305,12 +317,25 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
     expect(nodes.map((n) => n.worker).sort()).toEqual(['NodeA', 'NodeB', 'NodeB', 'NodeC']);
     const b1 = nodes.find((n) => n.variant === 'NodeB-1')!;
     expect(b1.allow).toEqual(['NodeA']);
-    expect(b1.commands.sort()).toEqual(['collect', 'fail', 'guarded', 'notify', 'renamed', 'status', 'ticks', 'typed', 'wrapped']);
+    expect(b1.commands.sort()).toEqual([
+      'collect',
+      'fail',
+      'guarded',
+      'notify',
+      'renamed',
+      'status',
+      'ticks',
+      'typed',
+      'wrapped',
+    ]);
     expect(nodes.find((n) => n.worker === 'NodeA')!.connect).toEqual(['NodeB']);
   });
 
   it('a call made before the node started waited for it instead of failing', async () => {
-    await expect(nodeA.get(EarlyCaller).early).resolves.toEqual({ status: 'ok early', variant: expect.stringMatching(/^NodeB-[12]$/) });
+    await expect(nodeA.get(EarlyCaller).early).resolves.toEqual({
+      status: 'ok early',
+      variant: expect.stringMatching(/^NodeB-[12]$/),
+    });
   });
 
   it('balanced calls alternate between the two NodeB instances', async () => {
@@ -334,7 +359,9 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
 
   it('a plain broadcast reports how many instances took it; call options reach the core', async () => {
     await expect(client.call('NodeB', 'notify', { n: 1 })).resolves.toEqual({ delivered: 2 });
-    await expect(client.call('NodeB', 'status', { test: 'only' }, { only: 'NodeB-2' })).resolves.toMatchObject({ variant: 'NodeB-2' });
+    await expect(client.call('NodeB', 'status', { test: 'only' }, { only: 'NodeB-2' })).resolves.toMatchObject({
+      variant: 'NodeB-2',
+    });
     const settled = await client.call<{ status: string; variant: string }[]>('NodeB', 'collect', { test: 's' }, { settle: true });
     expect(settled.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
   });
@@ -396,10 +423,13 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
     expect((await meshError(client.call('NodeC', 'status'))).code).toBe(MeshErrorCode.ACCESS_DENIED);
   });
 
-  it.each(['nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])('command %p is MESH_UNKNOWN_COMMAND', async (command) => {
-    const err = await meshError(client.call('NodeB', command, {}));
-    expect(err.code).toBe(MeshErrorCode.UNKNOWN_COMMAND);
-  });
+  it.each(['nope', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'command %p is MESH_UNKNOWN_COMMAND',
+    async (command) => {
+      const err = await meshError(client.call('NodeB', command, {}));
+      expect(err.code).toBe(MeshErrorCode.UNKNOWN_COMMAND);
+    },
+  );
 
   it('forWorkerAsync takes its options from an imported, injected provider', async () => {
     const CONFIG = Symbol('CONFIG');
@@ -442,10 +472,16 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
     }
     const warn = jest.spyOn(Logger.prototype, 'warn');
     try {
-      const app = await startWorker('NodeS', { manager: { host: '127.0.0.1', port: socketPort }, bindHost: '127.0.0.1', ...KEYS }, [ScopedCommands]);
+      const app = await startWorker(
+        'NodeS',
+        { manager: { host: '127.0.0.1', port: socketPort }, bindHost: '127.0.0.1', ...KEYS },
+        [ScopedCommands],
+      );
       open.push(app);
       expect(app.get(SocketMeshExplorer).commands).toEqual([]);
-      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(/ScopedCommands is request-scoped or transient/));
+      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(
+        expect.stringMatching(/ScopedCommands is request-scoped or transient/),
+      );
       await app.close();
       open.splice(open.indexOf(app), 1);
     } finally {
@@ -503,7 +539,9 @@ describe('SocketMeshModule start-up errors', () => {
 
   it('bad rights and misspelt options fail at start with clear messages', async () => {
     const badAllow = { manager, ...KEYS, allow: 'NodeA' } as unknown as SocketMeshWorkerOptions;
-    await expect(startWorker('NodeX', badAllow)).rejects.toThrow(/worker 'NodeX': 'allow' must be an array of worker names or 'anyNode'/);
+    await expect(startWorker('NodeX', badAllow)).rejects.toThrow(
+      /worker 'NodeX': 'allow' must be an array of worker names or 'anyNode'/,
+    );
     const typo = { manager, ...KEYS, conect: ['NodeB'] } as unknown as SocketMeshWorkerOptions;
     await expect(startWorker('NodeX', typo)).rejects.toThrow(/unknown option 'conect' \(did you mean 'connect'\?\)/);
     const noManager = { ...KEYS } as unknown as SocketMeshWorkerOptions;

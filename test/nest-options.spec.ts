@@ -57,7 +57,10 @@ describe('resolveWorkerOptions', () => {
     [{ manager }, /forWorker\('NodeA'\): option 'publicKey' is required/],
     [{ manager, ...KEYS, privateKey: '' }, /forWorker\('NodeA'\): option 'privateKey' is too short: at least 32 characters/],
     [{ manager, ...KEYS, privateKey: 'mesh-secret' }, /option 'privateKey' is too short/],
-    [{ manager, ...KEYS, privateKey: 12345678901234 }, /option 'privateKey' must be a string of at least 32 characters .*value not shown/],
+    [
+      { manager, ...KEYS, privateKey: 12345678901234 },
+      /option 'privateKey' must be a string of at least 32 characters .*value not shown/,
+    ],
     [{ manager, ...KEYS, privateKey: [KEYS.privateKey, 'old'] }, /option 'privateKey\[1\]' is too short/],
     [{ manager: { host: 'h' }, ...KEYS }, /option 'manager.port' is required/],
     [{ manager: { host: 'h', port: 0 }, ...KEYS }, /option 'manager.port' must be an integer from 1 to 65535, got 0/],
@@ -83,13 +86,22 @@ describe('resolveWorkerOptions', () => {
   });
 
   it('throws MESH_SCHEMA_INVALID', () => {
-    expect(() => resolveWorkerOptions('NodeA', {})).toThrow(expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID }) as unknown as Error);
+    expect(() => resolveWorkerOptions('NodeA', {})).toThrow(
+      expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID }) as unknown as Error,
+    );
   });
 });
 
 describe('resolveManagerOptions', () => {
   it('turns the core discovery server off (the Nest app serves discovery)', () => {
-    const defaults = { handshakeTimeout: 5000, maxFrameSize: 1024 * 1024, registrationsPerSecond: 100, maxUnauthenticated: 256, heartbeatInterval: 2000, heartbeatTimeout: 2500 };
+    const defaults = {
+      handshakeTimeout: 5000,
+      maxFrameSize: 1024 * 1024,
+      registrationsPerSecond: 100,
+      maxUnauthenticated: 256,
+      heartbeatInterval: 2000,
+      heartbeatTimeout: 2500,
+    };
     expect(resolveManagerOptions({ ...KEYS })).toEqual({ ...KEYS, ...defaults, discoveryPort: false });
     expect(resolveManagerOptions({ ...KEYS, port: 0, host: '0.0.0.0', registrationsPerSecond: 5 })).toEqual({
       ...KEYS,
@@ -113,7 +125,9 @@ describe('resolveManagerOptions', () => {
 describe('SocketMeshModule async options', () => {
   it('wants exactly one of useFactory, useClass, useExisting', () => {
     expect(() => SocketMeshModule.forWorkerAsync('NodeA', {})).toThrow(/give exactly one of useFactory, useClass or useExisting/);
-    expect(() => SocketMeshModule.forManagerAsync({ useFactory: () => KEYS, useExisting: class {} as never })).toThrow(/exactly one/);
+    expect(() => SocketMeshModule.forManagerAsync({ useFactory: () => KEYS, useExisting: class {} as never })).toThrow(
+      /exactly one/,
+    );
   });
 
   it('is a global module exporting MeshClient for workers', () => {
@@ -151,11 +165,7 @@ describe('MeshClient.node() proxy', () => {
   it('a call on a worker whose app never starts fails with MESH_TIMEOUT instead of hanging', async () => {
     const { MeshWorkerHost } = await import('../lib/nest/mesh-worker.host.js');
     const explorer = { explored: new Promise<void>(() => {}), commands: [], listeners: [] };
-    const idle = new MeshWorkerHost(
-      { worker: 'NodeA', timeout: 10_000 } as never,
-      explorer as never,
-      {} as never,
-    );
+    const idle = new MeshWorkerHost({ worker: 'NodeA', timeout: 10_000 } as never, explorer as never, {} as never);
     const started = Date.now();
     await expect(new MeshClient(idle).call('NodeB', 'status', {}, { timeout: 50 })).rejects.toMatchObject({
       code: MeshErrorCode.TIMEOUT,

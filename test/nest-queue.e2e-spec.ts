@@ -8,7 +8,14 @@ import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type DynamicModule, type INestApplication, type INestApplicationContext, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type INestApplicationContext,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
 import { Redis } from 'ioredis';
@@ -100,7 +107,12 @@ async function queuedRoundTrip(worker: string, options: Partial<SocketMeshWorker
   const base = { manager: { host: '127.0.0.1', port: managerPort }, bindHost: '127.0.0.1', ...KEYS };
   const receivers: INestApplicationContext[] = [];
   for (const instanceId of [`${worker}-1`, `${worker}-2`]) {
-    const app = await startWorker(worker, { ...base, instanceId, allow: [`${worker}Caller`], ...options }, [QueueCommands], imports);
+    const app = await startWorker(
+      worker,
+      { ...base, instanceId, allow: [`${worker}Caller`], ...options },
+      [QueueCommands],
+      imports,
+    );
     apps.push(app);
     receivers.push(app);
   }

@@ -9,7 +9,15 @@ import 'reflect-metadata';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, Module, type INestApplication, type INestApplicationContext, type OnApplicationBootstrap, type Provider, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type INestApplication,
+  type INestApplicationContext,
+  type OnApplicationBootstrap,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { Balanced, MeshClient, MeshError, MeshErrorCode, SocketMeshModule, type PeerDescriptor } from '../lib/index.js';
@@ -121,13 +129,20 @@ describe('readiness and configuration (real Nest apps)', () => {
     process.env.READINESS_B_NAME = 'NodeB';
     process.env.READINESS_B_MANAGER_URL = `http://127.0.0.1:${httpPort}/api`;
     process.env.READINESS_B_MESH_PORT = String(nodeBPort);
-    const nodeB = await NestFactory.createApplicationContext(configuredWorker('READINESS_B', [NodeBCommands]), { logger: [...LOGGER], abortOnError: false });
+    const nodeB = await NestFactory.createApplicationContext(configuredWorker('READINESS_B', [NodeBCommands]), {
+      logger: [...LOGGER],
+      abortOnError: false,
+    });
     apps.push(nodeB);
     await nodeB.get(MeshClient).ready();
 
     // NodeA starts after NodeB registered: its first call is made before its own first topology.
     nodeA = await NestFactory.createApplicationContext(
-      plainWorker('NodeA', { manager: { url: `http://127.0.0.1:${httpPort}/api/` }, bindHost: '127.0.0.1', connect: ['NodeB', 'NodeC'], ...KEYS }, [FirstCaller]),
+      plainWorker(
+        'NodeA',
+        { manager: { url: `http://127.0.0.1:${httpPort}/api/` }, bindHost: '127.0.0.1', connect: ['NodeB', 'NodeC'], ...KEYS },
+        [FirstCaller],
+      ),
       { logger: [...LOGGER], abortOnError: false },
     );
     apps.push(nodeA);
@@ -198,7 +213,11 @@ describe('readiness and configuration (real Nest apps)', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
     const nodeC = await NestFactory.createApplicationContext(
-      plainWorker('NodeC', { manager: { url: `http://127.0.0.1:${httpPort}/api` }, bindHost: '127.0.0.1', allow: ['NodeA'], ...KEYS }, [NodeCCommands]),
+      plainWorker(
+        'NodeC',
+        { manager: { url: `http://127.0.0.1:${httpPort}/api` }, bindHost: '127.0.0.1', allow: ['NodeA'], ...KEYS },
+        [NodeCCommands],
+      ),
       { logger: [...LOGGER], abortOnError: false },
     );
     apps.push(nodeC);
@@ -215,7 +234,11 @@ describe('readiness and configuration (real Nest apps)', () => {
         SocketMeshModule.forManagerAsync({
           imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
           inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({ host: '127.0.0.1', port: config.getOrThrow<string>('READINESS_M_PORT'), ...KEYS }),
+          useFactory: (config: ConfigService) => ({
+            host: '127.0.0.1',
+            port: config.getOrThrow<string>('READINESS_M_PORT'),
+            ...KEYS,
+          }),
         }),
       ],
     })
@@ -245,7 +268,9 @@ describe('readiness and configuration (real Nest apps)', () => {
 
   it('forWorkerAsync({ useFactory }) without a name in the answer fails at start, saying so', async () => {
     @Module({
-      imports: [SocketMeshModule.forWorkerAsync({ useFactory: () => ({ manager: { host: '127.0.0.1', port: 1 }, ...KEYS }) as never })],
+      imports: [
+        SocketMeshModule.forWorkerAsync({ useFactory: () => ({ manager: { host: '127.0.0.1', port: 1 }, ...KEYS }) as never }),
+      ],
     })
     class NamelessModule {}
     const failure = NestFactory.createApplicationContext(NamelessModule, { logger: false, abortOnError: false });
@@ -264,7 +289,11 @@ describe('readiness and configuration (real Nest apps)', () => {
     try {
       await app.get(MeshClient).ready();
       expect(lines.filter((l) => l.startsWith('started worker NodeE'))).toEqual([
-        expect.stringMatching(new RegExp(`^started worker NodeE, variant \\S+, mesh port \\d+, manager http://127.0.0.1:${httpPort}/api, queue backend none \\(no queued command\\)$`)),
+        expect.stringMatching(
+          new RegExp(
+            `^started worker NodeE, variant \\S+, mesh port \\d+, manager http://127.0.0.1:${httpPort}/api, queue backend none \\(no queued command\\)$`,
+          ),
+        ),
       ]);
       await app.close();
       closed = true;
@@ -285,7 +314,9 @@ describe('readiness and configuration (real Nest apps)', () => {
     );
     try {
       const line = await waitFor(() => lines.find((l) => l.includes('/socket-mesh/port answered 404')), 10_000, 'the 404 line');
-      expect(line).toContain(`manager not reachable: GET http://127.0.0.1:${httpPort}/socket-mesh/port answered 404 (behind app.setGlobalPrefix()? put the prefix in the url`);
+      expect(line).toContain(
+        `manager not reachable: GET http://127.0.0.1:${httpPort}/socket-mesh/port answered 404 (behind app.setGlobalPrefix()? put the prefix in the url`,
+      );
     } finally {
       await app.close();
     }

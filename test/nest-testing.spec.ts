@@ -80,7 +80,9 @@ describe('SocketMeshTestingModule', () => {
 
   it('answers by kind, and hands the fake the context with caller and metadata', async () => {
     const mesh = (await build()).get(MeshClient);
-    await expect(mesh.node<{ status(p: { test: string }): { status: string } }>('NodeB').status({ test: 'proxy' })).resolves.toEqual({ status: 'ok proxy' });
+    await expect(
+      mesh.node<{ status(p: { test: string }): { status: string } }>('NodeB').status({ test: 'proxy' }),
+    ).resolves.toEqual({ status: 'ok proxy' });
     await expect(mesh.call('NodeB', 'collect', { test: 'x' })).resolves.toEqual([{ command: 'x' }]);
     await expect(mesh.call('NodeB', 'ingest', {})).resolves.toEqual({ queued: 1 });
     await expect(mesh.call('NodeB', 'notify')).resolves.toEqual({ delivered: 1 });
@@ -104,12 +106,16 @@ describe('SocketMeshTestingModule', () => {
     expect(refused.response).toMatchObject({ message: 'no thanks', statusCode: 400 });
     expect((await meshError(mesh.call('NodeB', 'hang', undefined, { timeout: 50 }))).code).toBe(MeshErrorCode.TIMEOUT);
     expect((await meshError(mesh.call('NodeB', 'status', { n: 1n }))).code).toBe(MeshErrorCode.BAD_REQUEST);
-    expect((await meshError(mesh.call('NodeB', 'status', {}, { metadata: { n: 1 as unknown as string } }))).code).toBe(MeshErrorCode.BAD_REQUEST);
+    expect((await meshError(mesh.call('NodeB', 'status', {}, { metadata: { n: 1 as unknown as string } }))).code).toBe(
+      MeshErrorCode.BAD_REQUEST,
+    );
   });
 
   it('waitFor: a faked worker is there at once with one instance', async () => {
     const mesh = (await build()).get(MeshClient);
-    await expect(mesh.waitFor('NodeB', { timeout: 50 })).resolves.toEqual([{ worker: 'NodeB', variant: 'NodeB-fake', host: 'in-process', port: 0 }]);
+    await expect(mesh.waitFor('NodeB', { timeout: 50 })).resolves.toEqual([
+      { worker: 'NodeB', variant: 'NodeB-fake', host: 'in-process', port: 0 },
+    ]);
     expect((await meshError(mesh.waitFor('NodeB', { instances: 2 }))).code).toBe(MeshErrorCode.TIMEOUT);
     expect((await meshError(mesh.waitFor('NodeZ'))).code).toBe(MeshErrorCode.ACCESS_DENIED);
   });

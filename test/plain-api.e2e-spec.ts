@@ -108,7 +108,9 @@ describe('plain API: the seed example', () => {
 
     const result = await nodeA.call.NodeB.status.call({ test: 'data' });
     expect(result).toEqual({ status: 'ok data' });
-    expect(nodeA.peers('NodeB')).toEqual([{ worker: 'NodeB', variant: nodeB.variant, host: expect.any(String), port: nodeB.meshServer.port }]);
+    expect(nodeA.peers('NodeB')).toEqual([
+      { worker: 'NodeB', variant: nodeB.variant, host: expect.any(String), port: nodeB.meshServer.port },
+    ]);
 
     // Bad call options and payloads are refused at once with MESH_BAD_REQUEST; the node goes on.
     const bad = [
@@ -157,9 +159,15 @@ describe('plain API: construction', () => {
     expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: Number(undefined) })).toThrow(
       /new SocketNode\('NodeA'\): option 'port' must be an integer from 1 to 65535, got NaN/,
     );
-    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, meshPort: 70000 })).toThrow(/'meshPort'/);
-    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, variant: '' })).toThrow(/'variant'/);
-    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, hostname: '' })).toThrow(/'hostname'/);
+    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, meshPort: 70000 })).toThrow(
+      /'meshPort'/,
+    );
+    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, variant: '' })).toThrow(
+      /'variant'/,
+    );
+    expect(() => new SocketNode({ worker: 'NodeA', schema: valid(), publicKey, privateKey, port: 1, hostname: '' })).toThrow(
+      /'hostname'/,
+    );
   });
 
   it('refuses missing keys and a bad logLevel at construction', () => {
@@ -201,7 +209,9 @@ describe('plain API: behaviour', () => {
     track(new Manager({ schema, publicKey, privateKey, port, logLevel: 'warn' }));
     // Ports as they come from the environment: strings.
     const nodeB = track(new SocketNode({ worker: 'NodeB', schema, publicKey, privateKey, port: String(port), logLevel: 'warn' }));
-    const nodeA = track(new SocketNode({ worker: 'NodeA', schema, publicKey, privateKey, port: `${port}`, meshPort: '0', logLevel: 'warn' }));
+    const nodeA = track(
+      new SocketNode({ worker: 'NodeA', schema, publicKey, privateKey, port: `${port}`, meshPort: '0', logLevel: 'warn' }),
+    );
     await Promise.all([nodeA.ready(), nodeB.ready()]);
     await linked(nodeA, 'NodeB');
 
@@ -239,7 +249,9 @@ describe('plain API: behaviour', () => {
     expect(await response.json()).toEqual({ port: manager.port });
 
     const nodeB = track(new SocketNode({ worker: 'NodeB', schema, publicKey, privateKey, discoveryPort, logLevel: 'warn' }));
-    const nodeA = track(new SocketNode({ worker: 'NodeA', schema, publicKey, privateKey, ip: 'localhost', discoveryPort, logLevel: 'warn' }));
+    const nodeA = track(
+      new SocketNode({ worker: 'NodeA', schema, publicKey, privateKey, ip: 'localhost', discoveryPort, logLevel: 'warn' }),
+    );
     await Promise.all([nodeA.ready(), nodeB.ready()]);
     await linked(nodeA, 'NodeB');
     await expect(nodeA.call.NodeB.ping.call()).resolves.toBe('pong');
@@ -252,14 +264,17 @@ describe('plain API: behaviour', () => {
     const port = await freePort();
     const schema: MeshSchema = {
       NodeA: { _connect: ['NodeB'] },
-      NodeB: { _allow: ['NodeA'], _commands: { _balanced: { ping: () => 'pong' }, _broadcast: { store: { method: () => undefined, queued: true } } } },
+      NodeB: {
+        _allow: ['NodeA'],
+        _commands: { _balanced: { ping: () => 'pong' }, _broadcast: { store: { method: () => undefined, queued: true } } },
+      },
     };
     const manager = new Manager({ schema, publicKey, privateKey, port, logLevel: 'warn' });
     const nodeB = new SocketNode({ worker: 'NodeB', schema, publicKey, privateKey, port, logLevel: 'warn' });
     const nodeA = new SocketNode({ worker: 'NodeA', schema, publicKey, privateKey, port, logLevel: 'warn' });
     try {
       await Promise.all([nodeA.ready(), nodeB.ready()]);
-    await linked(nodeA, 'NodeB');
+      await linked(nodeA, 'NodeB');
       await expect(nodeA.call.NodeB.ping.call()).resolves.toBe('pong');
       await expect(nodeA.call.NodeB.store.call({ n: 1 })).resolves.toEqual({ queued: 1 });
       expect(meshResources().servers).toBe(3);
@@ -284,7 +299,10 @@ describe('plain API: behaviour', () => {
 
   it('keeps retrying while the manager is away, and registers once it comes', async () => {
     const port = await freePort();
-    const schema: MeshSchema = { NodeA: { _connect: ['NodeB'] }, NodeB: { _allow: ['NodeA'], _commands: { _balanced: { ping: () => 'pong' } } } };
+    const schema: MeshSchema = {
+      NodeA: { _connect: ['NodeB'] },
+      NodeB: { _allow: ['NodeA'], _commands: { _balanced: { ping: () => 'pong' } } },
+    };
     const lines: string[] = [];
     const logger = { trace() {}, debug() {}, info() {}, warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
     const nodeB = track(new SocketNode({ worker: 'NodeB', schema, publicKey, privateKey, port, logger }));
@@ -353,7 +371,10 @@ describe('plain API: behaviour', () => {
     const meshPort = await freePort();
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(meshPort, resolve));
-    const schema: MeshSchema = { NodeA: { _connect: ['NodeB'] }, NodeB: { _allow: ['NodeA'], _commands: { _balanced: { ping: () => 'pong' } } } };
+    const schema: MeshSchema = {
+      NodeA: { _connect: ['NodeB'] },
+      NodeB: { _allow: ['NodeA'], _commands: { _balanced: { ping: () => 'pong' } } },
+    };
     const lines: string[] = [];
     const logger = { trace() {}, debug() {}, info() {}, warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
     track(new Manager({ schema, publicKey, privateKey, port, logLevel: 'warn' }));
@@ -373,14 +394,28 @@ describe('plain API: behaviour', () => {
   });
 });
 
-describe('plain API: the seed\'s call tree and shared schema', () => {
+describe("plain API: the seed's call tree and shared schema", () => {
   it('lists callable workers and their commands, accepts null methods of other workers, and takes peers() objects in only/exclude', async () => {
     const port = await freePort();
     const nodeBSchema = (): MeshSchema => ({
       NodeA: { _connect: ['NodeB'], _commands: { _balanced: { ping: null } } },
       NodeB: {
         _allow: ['NodeA'],
-        _commands: { _balanced: { whoami() { return (this as SocketNode).variant; } }, _broadcast: { collect: { method() { return 1; }, responds: true } } },
+        _commands: {
+          _balanced: {
+            whoami() {
+              return (this as SocketNode).variant;
+            },
+          },
+          _broadcast: {
+            collect: {
+              method() {
+                return 1;
+              },
+              responds: true,
+            },
+          },
+        },
       },
       NodeC: { _allow: ['NodeA'] },
     });
@@ -416,7 +451,9 @@ describe('plain API: the seed\'s call tree and shared schema', () => {
     const [p1, p2] = a.peers('NodeB');
     await expect(a.call.NodeB.whoami.call(undefined, { only: p1 })).resolves.toBe(p1!.variant);
     await expect(a.call.NodeB.whoami.call(undefined, { exclude: [p1!] })).resolves.toBe(p2!.variant);
-    await expect(a.call.NodeB.whoami.call(undefined, { only: [p2!.variant, p1!] , exclude: p1!.variant })).resolves.toBe(p2!.variant);
+    await expect(a.call.NodeB.whoami.call(undefined, { only: [p2!.variant, p1!], exclude: p1!.variant })).resolves.toBe(
+      p2!.variant,
+    );
     await expect(a.call.NodeB.collect.call({}, { only: a.peers('NodeB') })).resolves.toEqual([1, 1]);
     const bad = await rejection(a.call.NodeB.whoami.call(undefined, { only: 42 as never }));
     expect(bad.code).toBe('MESH_BAD_REQUEST');

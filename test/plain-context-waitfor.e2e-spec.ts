@@ -83,7 +83,13 @@ describe('plain API: call context and waitFor', () => {
     await expect(nodeA.call.NodeB!.note!.call({})).resolves.toEqual({ queued: 1 });
     await waitFor(() => seen.length === 2, 5000, 'the queued command to run');
     expect(seen[1]!.self).toBe(nodeB);
-    expect(seen[1]!.context).toEqual({ worker: 'NodeB', command: 'note', kind: 'broadcast', caller: { worker: '', variant: '' }, metadata: {} });
+    expect(seen[1]!.context).toEqual({
+      worker: 'NodeB',
+      command: 'note',
+      kind: 'broadcast',
+      caller: { worker: '', variant: '' },
+      metadata: {},
+    });
   });
 
   it('waitFor resolves once the worker is connected, rejects with MESH_TIMEOUT when it is not', async () => {

@@ -21,7 +21,6 @@ import { REDIS_URL, redisAnswers, startRedisServer } from './support/redis.js';
 import { gate, recordingLogger } from './support/recording-logger.js';
 import { expectRedisAbsent } from './support/redis-absent.js';
 
-
 const redisUp = await redisAnswers(REDIS_URL);
 
 async function rejection(promise: Promise<unknown>): Promise<MeshError> {
@@ -172,14 +171,25 @@ if (redisUp || process.env.CI === 'true') {
         await admin.hset(`bull:${name}:moved`, 'data', (await admin.hget(`bull:${name}:donor`, 'data'))!);
         hold.open();
         await waitFor(() => ran.includes('donor'), 10_000, 'the intact job after the refused ones');
-        await waitFor(async () => (new Set(await admin.zrange(`bull:${name}:failed`, 0, -1))).size === 2, 10_000, 'two failed jobs');
+        await waitFor(
+          async () => new Set(await admin.zrange(`bull:${name}:failed`, 0, -1)).size === 2,
+          10_000,
+          'two failed jobs',
+        );
         expect(ran).toEqual(['first', 'donor']);
         const failed = await admin.zrange(`bull:${name}:failed`, 0, -1);
         expect(failed.sort()).toEqual(['flipped', 'moved']);
         const errors = logger.at('error').filter((m) => m.includes('refused, not run'));
         // Refused at once: no retries (attempts is 3) of an entry that can never open.
         expect(logger.at('warn').filter((m) => m.includes('retrying'))).toEqual([]);
-        expect(errors.some((m) => m.includes('job flipped failed after 1 attempt(s)') && m.includes('does not authenticate') && m.includes('kept as a failed job'))).toBe(true);
+        expect(
+          errors.some(
+            (m) =>
+              m.includes('job flipped failed after 1 attempt(s)') &&
+              m.includes('does not authenticate') &&
+              m.includes('kept as a failed job'),
+          ),
+        ).toBe(true);
         expect(errors.some((m) => m.includes('job moved') && m.includes('does not authenticate'))).toBe(true);
       } finally {
         await admin.quit();
@@ -203,7 +213,12 @@ if (redisUp || process.env.CI === 'true') {
       await before.close();
       // The same instance restarts holding [new, old]: it opens and runs both.
       const ran: unknown[] = [];
-      const after = backend({ keys: deriveMeshKeys('queue-tests', ['queue-tests-private-key-0123456789abcdef', 'queue-tests-old-private-key-0123456789ab']) });
+      const after = backend({
+        keys: deriveMeshKeys('queue-tests', [
+          'queue-tests-private-key-0123456789abcdef',
+          'queue-tests-old-private-key-0123456789ab',
+        ]),
+      });
       after.open(t, (payload) => void ran.push(payload));
       await waitFor(() => ran.length === 2, 40_000, 'both old jobs');
       expect(ran).toEqual(['sealed under the old key 1', 'sealed under the old key 2']);
@@ -489,9 +504,9 @@ if (redisUp || process.env.CI === 'true') {
       expect(() => createRedisQueueBackend({ backoff: -1 })).toThrow(TypeError);
       // Without keys there is nothing to seal with: no queue rather than plain JSON in Redis.
       expect(() => createRedisQueueBackend({ redis: REDIS_URL }).open(target(), () => undefined)).toThrow(/mesh keys to seal/);
-      expect(() => createRedisQueueBackend({ connection: { not: 'a client' }, keys: QUEUE_KEYS }).open(target(), () => undefined)).toThrow(
-        /ioredis client/,
-      );
+      expect(() =>
+        createRedisQueueBackend({ connection: { not: 'a client' }, keys: QUEUE_KEYS }).open(target(), () => undefined),
+      ).toThrow(/ioredis client/);
     });
   });
 } else {

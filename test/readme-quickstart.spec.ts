@@ -49,8 +49,13 @@ describe('README Quick start', () => {
       typeRoots: [join(ROOT, 'node_modules', '@types')],
       paths: { 'socket-mesh': [join(ROOT, 'lib', 'index.ts')] },
     };
-    const program = ts.createProgram([...files.keys()].map((path) => join(dir, path)), options);
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n') + ` (${d.file?.fileName.slice(dir.length + 1) ?? ''})`);
+    const program = ts.createProgram(
+      [...files.keys()].map((path) => join(dir, path)),
+      options,
+    );
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n') + ` (${d.file?.fileName.slice(dir.length + 1) ?? ''})`);
     expect(diagnostics).toEqual([]);
   }, 120_000);
 });

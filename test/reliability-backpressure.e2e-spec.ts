@@ -31,10 +31,24 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
     manager = await startManager('plain', { logLevel: 'warn' });
     const at = { host: '127.0.0.1', port: manager.port };
     [limited, free, caller, smallCaller] = await Promise.all([
-      startWorker('nest', { worker: 'NodeB', variant: 'bp-limited', manager: at, allow: ['NodeA'], maxInFlight: MAX_IN_FLIGHT, logLevel: 'warn' }),
+      startWorker('nest', {
+        worker: 'NodeB',
+        variant: 'bp-limited',
+        manager: at,
+        allow: ['NodeA'],
+        maxInFlight: MAX_IN_FLIGHT,
+        logLevel: 'warn',
+      }),
       startWorker('plain', { worker: 'NodeB', variant: 'bp-free', manager: at, allow: ['NodeA'], logLevel: 'warn' }),
       startWorker('plain', { worker: 'NodeA', variant: 'bp-caller', manager: at, connect: ['NodeB'], logLevel: 'warn' }),
-      startWorker('plain', { worker: 'NodeA', variant: 'bp-small', manager: at, connect: ['NodeB'], maxPending: MAX_PENDING, logLevel: 'warn' }),
+      startWorker('plain', {
+        worker: 'NodeA',
+        variant: 'bp-small',
+        manager: at,
+        connect: ['NodeB'],
+        maxPending: MAX_PENDING,
+        logLevel: 'warn',
+      }),
     ]);
     await Promise.all([caller, smallCaller].map((c) => waitForPeers(c, 'NodeB', ['bp-limited', 'bp-free'], 30_000)));
   }, 90_000);
@@ -55,7 +69,10 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
       options: { only: 'bp-limited', timeout: 10_000 },
     });
     // Two callers at once: the limit is per caller link, so each gets its own 20.
-    const [a, b] = await Promise.all([runLoad(caller, spec('inflight-a'), 30_000), runLoad(smallCaller, spec('inflight-b'), 30_000)]);
+    const [a, b] = await Promise.all([
+      runLoad(caller, spec('inflight-a'), 30_000),
+      runLoad(smallCaller, spec('inflight-b'), 30_000),
+    ]);
     console.log(describeSummary(`BACKPRESSURE maxInFlight=${MAX_IN_FLIGHT} (Nest instance), caller A`, a));
     console.log(describeSummary(`BACKPRESSURE maxInFlight=${MAX_IN_FLIGHT} (Nest instance), caller B`, b));
     for (const run of [a, b]) {
@@ -67,7 +84,11 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
       expect(run.mismatches).toBe(0);
     }
     // The instance is fine and takes work again once the slow ones are done.
-    const again = await runLoad(caller, { tag: 'inflight-after', worker: 'NodeB', command: 'status', total: 200, concurrency: 20, options: { only: 'bp-limited' } }, 30_000);
+    const again = await runLoad(
+      caller,
+      { tag: 'inflight-after', worker: 'NodeB', command: 'status', total: 200, concurrency: 20, options: { only: 'bp-limited' } },
+      30_000,
+    );
     expect(again.ok).toBe(200);
     expect(limited.process.alive).toBe(true);
   }, 60_000);
@@ -77,7 +98,15 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
     const before = (await loadStats(smallCaller, undefined, true)).process;
     const running = runLoad(
       smallCaller,
-      { tag: 'pending', worker: 'NodeB', command: 'slow', slowMs: SLOW_MS, total: offered, concurrency: offered, options: { only: 'bp-free', timeout: 10_000 } },
+      {
+        tag: 'pending',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: SLOW_MS,
+        total: offered,
+        concurrency: offered,
+        options: { only: 'bp-free', timeout: 10_000 },
+      },
       30_000,
     );
     // Every call over the limit is refused while the 50 admitted ones are still running.
@@ -112,12 +141,28 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
     // Fill the caller's link to bp-free to its limit with slow calls…
     const filling = runLoad(
       smallCaller,
-      { tag: 'fill', worker: 'NodeB', command: 'slow', slowMs: SLOW_MS, total: MAX_PENDING, concurrency: MAX_PENDING, options: { only: 'bp-free', timeout: 10_000 } },
+      {
+        tag: 'fill',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: SLOW_MS,
+        total: MAX_PENDING,
+        concurrency: MAX_PENDING,
+        options: { only: 'bp-free', timeout: 10_000 },
+      },
       30_000,
     );
-    await waitFor(async () => (await loadStats(smallCaller, 'fill')).run?.peakInFlight === MAX_PENDING, 10_000, 'the link filled');
+    await waitFor(
+      async () => (await loadStats(smallCaller, 'fill')).run?.peakInFlight === MAX_PENDING,
+      10_000,
+      'the link filled',
+    );
     // …then balanced calls over both instances: all go to the one with room instead of failing.
-    const balanced = await runLoad(smallCaller, { tag: 'around', worker: 'NodeB', command: 'status', total: 2000, concurrency: 20 }, 30_000);
+    const balanced = await runLoad(
+      smallCaller,
+      { tag: 'around', worker: 'NodeB', command: 'status', total: 2000, concurrency: 20 },
+      30_000,
+    );
     const fill = await filling;
     console.log(describeSummary(`BACKPRESSURE balanced calls while bp-free is at maxPending=${MAX_PENDING}`, balanced));
     expect(fill.ok).toBe(MAX_PENDING);
@@ -130,13 +175,29 @@ describe('reliability: backpressure (maxInFlight, maxPending, slow handlers)', (
     const slowMs = 3000;
     const slow = runLoad(
       caller,
-      { tag: 'slow', worker: 'NodeB', command: 'slow', slowMs, total: 500, concurrency: 500, options: { only: 'bp-free', timeout: 15_000 } },
+      {
+        tag: 'slow',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs,
+        total: 500,
+        concurrency: 500,
+        options: { only: 'bp-free', timeout: 15_000 },
+      },
       30_000,
     );
     await waitFor(async () => (await loadStats(caller, 'slow')).run?.peakInFlight === 500, 10_000, '500 slow calls in flight');
     const fast = await runLoad(
       caller,
-      { tag: 'fast', worker: 'NodeB', mix: { status: 1, echo: 1 }, payloadSize: 256, total: 4000, concurrency: 10, options: { only: 'bp-free' } },
+      {
+        tag: 'fast',
+        worker: 'NodeB',
+        mix: { status: 1, echo: 1 },
+        payloadSize: 256,
+        total: 4000,
+        concurrency: 10,
+        options: { only: 'bp-free' },
+      },
       30_000,
     );
     const slowRun = await slow;

@@ -113,7 +113,16 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
         ),
       )),
     );
-    await Promise.all(callers.map((c) => waitForPeers(c, 'NodeB', slots.map((s) => s.variant), 30_000)));
+    await Promise.all(
+      callers.map((c) =>
+        waitForPeers(
+          c,
+          'NodeB',
+          slots.map((s) => s.variant),
+          30_000,
+        ),
+      ),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -152,7 +161,11 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
     const settledLoads = Promise.allSettled(loads);
     let summaries: LoadSummary[];
     try {
-      await Promise.all(callers.map((c) => waitFor(async () => ((await loadStats(c, 'chaos')).run?.ok ?? 0) > 2000, 20_000, `load running in ${c.variant}`)));
+      await Promise.all(
+        callers.map((c) =>
+          waitFor(async () => ((await loadStats(c, 'chaos')).run?.ok ?? 0) > 2000, 20_000, `load running in ${c.variant}`),
+        ),
+      );
 
       for (const fault of plan) {
         await delay(between(300, 1200)); // the seeded schedule between faults
@@ -181,7 +194,12 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
             // Back in service once every caller has it in rotation again (only then may it be a victim again).
             await Promise.all(
               callers.map((c, i) =>
-                c.waitForEvent('peer.connected', (p) => p.variant === slot.variant && p.direction === 'outgoing', 20_000, marks[i]),
+                c.waitForEvent(
+                  'peer.connected',
+                  (p) => p.variant === slot.variant && p.direction === 'outgoing',
+                  20_000,
+                  marks[i],
+                ),
               ),
             );
           })();
@@ -197,7 +215,8 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
           manager = await startManager('nest', { port: managerPort, logLevel: 'error' });
           record.readyAt = Date.now();
           // The registry rebuilds from the workers re-registering (an instance restarting meanwhile included).
-          const expected = () => [...callers.map((c) => c.variant), ...slots.filter((s) => !s.restarting).map((s) => s.variant)].sort();
+          const expected = () =>
+            [...callers.map((c) => c.variant), ...slots.filter((s) => !s.restarting).map((s) => s.variant)].sort();
           await waitFor(
             async () => {
               const listed = new Set((await registry(manager)).map((e) => e.variant));
@@ -217,7 +236,16 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
       await Promise.all(restarts);
 
       // Healed: every caller reaches all three instances, and every restarted one answered it.
-      await Promise.all(callers.map((c) => waitForPeers(c, 'NodeB', slots.map((s) => s.variant), 20_000)));
+      await Promise.all(
+        callers.map((c) =>
+          waitForPeers(
+            c,
+            'NodeB',
+            slots.map((s) => s.variant),
+            20_000,
+          ),
+        ),
+      );
       const lastKillOf = (variant: string) => kills.filter((k) => k.variant === variant).at(-1);
       await Promise.all(
         callers.map((c) =>
@@ -335,7 +363,9 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
         // Every caller noticed the kill (its link went down)…
         expect(downAt).toBeDefined();
         // …and from then on no call went to the dead instance until it was back.
-        const late = summaries[ci]!.failures.filter((f) => hits(f, k.variant) && f.startedAt > downAt! && f.startedAt < (upAt ?? Number.POSITIVE_INFINITY));
+        const late = summaries[ci]!.failures.filter(
+          (f) => hits(f, k.variant) && f.startedAt > downAt! && f.startedAt < (upAt ?? Number.POSITIVE_INFINITY),
+        );
         expect(upAt).toBeDefined();
         expect(late).toEqual([]);
         // The restart took traffic from this caller within 2 s of registering.
@@ -352,7 +382,9 @@ describe('reliability: chaos (SIGKILL of NodeB instances and of the manager, und
     expect(finalRegistry).toEqual([...callers.map((c) => c.variant), ...slots.map((s) => s.variant)].sort());
     for (const events of callerEvents) {
       const unexplained = events.filter(
-        (e) => e.name === 'peer.disconnected' && !kills.some((k) => k.variant === e.variant && e.at >= k.killAt && e.at <= k.registeredAt!),
+        (e) =>
+          e.name === 'peer.disconnected' &&
+          !kills.some((k) => k.variant === e.variant && e.at >= k.killAt && e.at <= k.registeredAt!),
       );
       expect(unexplained).toEqual([]);
     }

@@ -28,7 +28,16 @@ import {
   type LoadSpec,
 } from './reliability-harness.js';
 import type { LoadSummary, LocalMeshEvent } from './support/fixture-protocol.js';
-import { runningProcesses, startManager, startWorker, stopAll, type Front, type ManagerHandle, type WorkerHandle, type WorkerStartConfig } from './support/mesh-process.js';
+import {
+  runningProcesses,
+  startManager,
+  startWorker,
+  stopAll,
+  type Front,
+  type ManagerHandle,
+  type WorkerHandle,
+  type WorkerStartConfig,
+} from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
 
 const SEED = suiteSeed(0xd7a1_2024);
@@ -45,12 +54,22 @@ describe('reliability: graceful drain and rolling restart', () => {
   beforeAll(async () => {
     // Plain manager without a fixed port: it serves GET /socket-mesh/nodes on its discovery port.
     manager = await startManager('plain', { logLevel: 'warn' });
-    caller = await startWorker('plain', { worker: 'NodeA', variant: 'drain-A', manager: at(), connect: ['NodeB'], logLevel: 'warn' });
+    caller = await startWorker('plain', {
+      worker: 'NodeA',
+      variant: 'drain-A',
+      manager: at(),
+      connect: ['NodeB'],
+      logLevel: 'warn',
+    });
   }, 60_000);
 
   afterEach(async () => {
     // Each test starts its own NodeB instances; end them (gracefully) so the next test starts clean.
-    await Promise.all(runningProcesses().filter((p) => p.role === 'worker' && p.label.includes('NodeB')).map((p) => p.stop().catch(() => p.kill())));
+    await Promise.all(
+      runningProcesses()
+        .filter((p) => p.role === 'worker' && p.label.includes('NodeB'))
+        .map((p) => p.stop().catch(() => p.kill())),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -65,22 +84,47 @@ describe('reliability: graceful drain and rolling restart', () => {
     await waitForPeers(caller, 'NodeB', [victim.variant, other.variant]);
     const background = runLoad(
       caller,
-      { tag: 'bg', worker: 'NodeB', mix: { status: 3, echo: 1 }, concurrency: 20, options: { timeout: 5000 }, seed: SEED, durationMs: 30_000 },
+      {
+        tag: 'bg',
+        worker: 'NodeB',
+        mix: { status: 3, echo: 1 },
+        concurrency: 20,
+        options: { timeout: 5000 },
+        seed: SEED,
+        durationMs: 30_000,
+      },
       40_000,
     );
     const slowMs = 1500;
     const inflight = runLoad(
       caller,
-      { tag: 'inflight', worker: 'NodeB', command: 'slow', slowMs, total: 30, concurrency: 30, options: { only: victim.variant, timeout: 10_000 } },
+      {
+        tag: 'inflight',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs,
+        total: 30,
+        concurrency: 30,
+        options: { only: victim.variant, timeout: 10_000 },
+      },
       30_000,
     );
     await waitFor(async () => (await loadStats(caller, 'inflight')).run?.peakInFlight === 30, 10_000, '30 slow calls in flight');
-    await waitFor(async () => ((await loadStats(caller, 'bg')).run?.byVariant[victim.variant]?.ok ?? 0) > 100, 10_000, 'background load on the victim');
+    await waitFor(
+      async () => ((await loadStats(caller, 'bg')).run?.byVariant[victim.variant]?.ok ?? 0) > 100,
+      10_000,
+      'background load on the victim',
+    );
 
     const toldAt = Date.now();
     const exited = how === 'close' ? victim.stop() : victim.kill('SIGTERM');
     // The manager drops it from the registry while it is still finishing its work.
-    await waitFor(async () => !(await registry(manager)).some((e) => e.variant === victim.variant), 5000, 'the registry to drop the victim', 10);
+    await waitFor(
+      async () => !(await registry(manager)).some((e) => e.variant === victim.variant),
+      5000,
+      'the registry to drop the victim',
+      10,
+    );
     const droppedAt = Date.now();
     const stillAliveWhenDropped = victim.process.alive;
     const slow = await inflight;
@@ -89,7 +133,9 @@ describe('reliability: graceful drain and rolling restart', () => {
     await stopLoad(caller, 'bg');
     const bg = await background;
     const events = (await loadStats(caller)).events;
-    const leftAt = events.find((e: LocalMeshEvent) => e.name === 'peer.disconnected' && e.variant === victim.variant && e.at >= toldAt)?.at;
+    const leftAt = events.find(
+      (e: LocalMeshEvent) => e.name === 'peer.disconnected' && e.variant === victim.variant && e.at >= toldAt,
+    )?.at;
     return { victim, other, slow, bg, exit, toldAt, droppedAt, exitedAt, leftAt, stillAliveWhenDropped, slowMs };
   }
 
@@ -145,7 +191,10 @@ describe('reliability: graceful drain and rolling restart', () => {
     const run = await running;
     const exit = await exited;
     const latestFail = Math.max(...run.failures.map((f) => f.endedAt - toldAt));
-    console.log(describeSummary(`DRAIN drainTimeout=${drainTimeout}: 20 calls of 2500 ms running at close()`, run) + `\n  failed ${latestFail} ms after close()`);
+    console.log(
+      describeSummary(`DRAIN drainTimeout=${drainTimeout}: 20 calls of 2500 ms running at close()`, run) +
+        `\n  failed ${latestFail} ms after close()`,
+    );
     expect(run.ok).toBe(0);
     expect(run.byCode).toEqual({ MESH_PEER_DISCONNECTED: 20 });
     expect(latestFail).toBeGreaterThanOrEqual(drainTimeout - 50);
@@ -157,9 +206,37 @@ describe('reliability: graceful drain and rolling restart', () => {
     const [b0, b1] = await Promise.all([nodeB('plain', 'retry-B0', { retries: 2 }), nodeB('nest', 'retry-B1', { retries: 2 })]);
     await waitForPeers(caller, 'NodeB', [b0.variant, b1.variant]);
     // slow is declared with retries 2 by both fixtures; echo declares none and gets retries per call.
-    const declared = runLoad(caller, { tag: 'declared', worker: 'NodeB', command: 'slow', slowMs: 1000, total: 40, concurrency: 40, options: { timeout: 10_000 } }, 30_000);
-    const perCall = runLoad(caller, { tag: 'percall', worker: 'NodeB', command: 'echo', durationMs: 20_000, concurrency: 50, options: { retries: 2 } }, 30_000);
-    const without = runLoad(caller, { tag: 'without', worker: 'NodeB', command: 'slow', slowMs: 1000, total: 40, concurrency: 40, options: { timeout: 10_000, retries: 0 } }, 30_000);
+    const declared = runLoad(
+      caller,
+      {
+        tag: 'declared',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: 1000,
+        total: 40,
+        concurrency: 40,
+        options: { timeout: 10_000 },
+      },
+      30_000,
+    );
+    const perCall = runLoad(
+      caller,
+      { tag: 'percall', worker: 'NodeB', command: 'echo', durationMs: 20_000, concurrency: 50, options: { retries: 2 } },
+      30_000,
+    );
+    const without = runLoad(
+      caller,
+      {
+        tag: 'without',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: 1000,
+        total: 40,
+        concurrency: 40,
+        options: { timeout: 10_000, retries: 0 },
+      },
+      30_000,
+    );
     await waitFor(
       async () => {
         const [d, w] = await Promise.all([loadStats(caller, 'declared'), loadStats(caller, 'without')]);
@@ -194,8 +271,32 @@ describe('reliability: graceful drain and rolling restart', () => {
   it('retries move calls from a hung instance to its replacement (same instanceId, new port) as soon as it registers', async () => {
     const hung = await nodeB('plain', 'hung-B', { retries: 2 });
     await waitForPeers(caller, 'NodeB', [hung.variant]);
-    const withRetries = runLoad(caller, { tag: 'hung-retry', worker: 'NodeB', command: 'slow', slowMs: 200, total: 20, concurrency: 20, options: { timeout: 20_000 } }, 30_000);
-    const without = runLoad(caller, { tag: 'hung-plain', worker: 'NodeB', command: 'slow', slowMs: 200, total: 20, concurrency: 20, options: { timeout: 20_000, retries: 0 } }, 30_000);
+    const withRetries = runLoad(
+      caller,
+      {
+        tag: 'hung-retry',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: 200,
+        total: 20,
+        concurrency: 20,
+        options: { timeout: 20_000 },
+      },
+      30_000,
+    );
+    const without = runLoad(
+      caller,
+      {
+        tag: 'hung-plain',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: 200,
+        total: 20,
+        concurrency: 20,
+        options: { timeout: 20_000, retries: 0 },
+      },
+      30_000,
+    );
     await waitFor(
       async () => {
         const [r, p] = await Promise.all([loadStats(caller, 'hung-retry'), loadStats(caller, 'hung-plain')]);
@@ -234,13 +335,36 @@ describe('reliability: graceful drain and rolling restart', () => {
     const fronts: Front[] = ['plain', 'plain', 'nest'];
     const variants = fronts.map((_, i) => `roll-B${i}`);
     const handles = await Promise.all(fronts.map((front, i) => nodeB(front, variants[i]!, { retries: 3 })));
-    const second = await startWorker('plain', { worker: 'NodeA', variant: 'drain-A2', manager: at(), connect: ['NodeB'], logLevel: 'warn' });
+    const second = await startWorker('plain', {
+      worker: 'NodeA',
+      variant: 'drain-A2',
+      manager: at(),
+      connect: ['NodeB'],
+      logLevel: 'warn',
+    });
     await Promise.all([caller, second].map((c) => waitForPeers(c, 'NodeB', variants)));
     const specs: LoadSpec[] = [
       // Per-call retries on a command that declares none.
-      { tag: 'roll', worker: 'NodeB', mix: { echo: 4, status: 1 }, payloadSize: 128, concurrency: 100, options: { retries: 3 }, seed: SEED, durationMs: 60_000 },
+      {
+        tag: 'roll',
+        worker: 'NodeB',
+        mix: { echo: 4, status: 1 },
+        payloadSize: 128,
+        concurrency: 100,
+        options: { retries: 3 },
+        seed: SEED,
+        durationMs: 60_000,
+      },
       // Declared retries (status, slow) without any call option; slow calls are in flight at every drain.
-      { tag: 'roll', worker: 'NodeB', mix: { status: 9, slow: 1 }, slowMs: 300, concurrency: 100, seed: SEED + 1, durationMs: 60_000 },
+      {
+        tag: 'roll',
+        worker: 'NodeB',
+        mix: { status: 9, slow: 1 },
+        slowMs: 300,
+        concurrency: 100,
+        seed: SEED + 1,
+        durationMs: 60_000,
+      },
     ];
     const callers = [caller, second];
     const loads = Promise.allSettled(callers.map((c, i) => runLoad(c, specs[i]!, 90_000)));
@@ -252,7 +376,9 @@ describe('reliability: graceful drain and rolling restart', () => {
     }
     const steps: string[] = [];
     try {
-      await Promise.all(callers.map((c) => waitFor(async () => ((await loadStats(c, 'roll')).run?.ok ?? 0) > 1000, 10_000, 'load running')));
+      await Promise.all(
+        callers.map((c) => waitFor(async () => ((await loadStats(c, 'roll')).run?.ok ?? 0) > 1000, 10_000, 'load running')),
+      );
       for (const i of order) {
         const started = Date.now();
         // SIGTERM for the Nest one (shutdown hooks), close() for the plain ones.
@@ -262,16 +388,24 @@ describe('reliability: graceful drain and rolling restart', () => {
         const marks = callers.map((c) => c.mark());
         handles[i] = await nodeB(fronts[i]!, variants[i]!, { retries: 3 });
         await Promise.all(
-          callers.map((c, ci) => c.waitForEvent('peer.connected', (p) => p.variant === variants[i] && p.direction === 'outgoing', 20_000, marks[ci])),
+          callers.map((c, ci) =>
+            c.waitForEvent('peer.connected', (p) => p.variant === variants[i] && p.direction === 'outgoing', 20_000, marks[ci]),
+          ),
         );
         const backAt = Date.now();
         // It takes traffic again before the next one goes.
         await Promise.all(
           callers.map((c) =>
-            waitFor(async () => ((await loadStats(c, 'roll')).run?.byVariant[variants[i]!]?.lastAt ?? 0) > backAt, 5000, `${variants[i]} answering again`),
+            waitFor(
+              async () => ((await loadStats(c, 'roll')).run?.byVariant[variants[i]!]?.lastAt ?? 0) > backAt,
+              5000,
+              `${variants[i]} answering again`,
+            ),
           ),
         );
-        steps.push(`${variants[i]} (${fronts[i]}): drained and exited in ${stoppedAt - started} ms, replaced and in rotation after ${backAt - stoppedAt} ms`);
+        steps.push(
+          `${variants[i]} (${fronts[i]}): drained and exited in ${stoppedAt - started} ms, replaced and in rotation after ${backAt - stoppedAt} ms`,
+        );
       }
     } finally {
       await Promise.all(callers.map((c) => stopLoad(c, 'roll').catch(() => undefined)));
@@ -282,7 +416,13 @@ describe('reliability: graceful drain and rolling restart', () => {
       await second.stop();
     }
     const all = mergeSummaries(summaries);
-    console.log([`ROLLING RESTART seed=${SEED}, order ${order.map((i) => variants[i]).join(', ')}`, ...steps.map((s) => `  ${s}`), describeSummary('outcomes', all)].join('\n'));
+    console.log(
+      [
+        `ROLLING RESTART seed=${SEED}, order ${order.map((i) => variants[i]).join(', ')}`,
+        ...steps.map((s) => `  ${s}`),
+        describeSummary('outcomes', all),
+      ].join('\n'),
+    );
     expect(all.byCode).toEqual({});
     expect(all.mismatchSamples).toEqual([]);
     expect(all.duplicates).toBe(0);

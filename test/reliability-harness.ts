@@ -14,7 +14,9 @@ export type LoadSpec = Omit<LoadRequest, 'type' | 'id' | 'action'>;
 /** The seed of a suite: MESH_SEED from the environment, else the suite's default. Printed so a run can be replayed. */
 export function suiteSeed(fallback: number): number {
   const fromEnv = Number(process.env.MESH_SEED);
-  return Number.isSafeInteger(fromEnv) && process.env.MESH_SEED !== '' && process.env.MESH_SEED !== undefined ? fromEnv : fallback;
+  return Number.isSafeInteger(fromEnv) && process.env.MESH_SEED !== '' && process.env.MESH_SEED !== undefined
+    ? fromEnv
+    : fallback;
 }
 
 /** Starts a load run in `caller` and resolves with its summary once every call settled. */
@@ -83,7 +85,8 @@ export function mergeSummaries(summaries: LoadSummary[]): LoadSummary {
     out.maxLatencyMs = Math.max(out.maxLatencyMs, s.maxLatencyMs);
     out.p50LatencyMs = Math.max(out.p50LatencyMs, s.p50LatencyMs);
     out.p99LatencyMs = Math.max(out.p99LatencyMs, s.p99LatencyMs);
-    for (const [k, v] of Object.entries(s.maxLatencyByOutcome)) out.maxLatencyByOutcome[k] = Math.max(out.maxLatencyByOutcome[k] ?? 0, v);
+    for (const [k, v] of Object.entries(s.maxLatencyByOutcome))
+      out.maxLatencyByOutcome[k] = Math.max(out.maxLatencyByOutcome[k] ?? 0, v);
     for (const [variant, v] of Object.entries(s.byVariant)) {
       const into = out.byVariant[variant];
       if (!into) out.byVariant[variant] = { ...v, resumes: [...v.resumes] };
@@ -104,8 +107,15 @@ export function mergeSummaries(summaries: LoadSummary[]): LoadSummary {
 
 /** One line per fact, for the test output. */
 export function describeSummary(title: string, s: LoadSummary): string {
-  const codes = Object.keys(s.byCode).length === 0 ? 'none' : Object.entries(s.byCode).map(([c, n]) => `${c}=${n}`).join(', ');
-  const inner = Object.entries(s.partialInner).map(([c, n]) => `${c}=${n}`).join(', ');
+  const codes =
+    Object.keys(s.byCode).length === 0
+      ? 'none'
+      : Object.entries(s.byCode)
+          .map(([c, n]) => `${c}=${n}`)
+          .join(', ');
+  const inner = Object.entries(s.partialInner)
+    .map(([c, n]) => `${c}=${n}`)
+    .join(', ');
   const variants = Object.entries(s.byVariant)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([v, x]) => `${v}=${x.ok}`)
@@ -114,7 +124,9 @@ export function describeSummary(title: string, s: LoadSummary): string {
     `${title}`,
     `  calls ${s.calls}, settled ${s.settled}, ok ${s.ok}, mismatches ${s.mismatches}, duplicates ${s.duplicates}, peak in flight ${s.peakInFlight}`,
     `  failures by code: ${codes}${inner ? ` (inside MESH_PARTIAL_FAILURE, per instance: ${inner})` : ''}`,
-    `  by command: ${Object.entries(s.byCommand).map(([c, v]) => `${c} ${v.ok}/${v.calls}`).join(', ')}`,
+    `  by command: ${Object.entries(s.byCommand)
+      .map(([c, v]) => `${c} ${v.ok}/${v.calls}`)
+      .join(', ')}`,
     `  latency ms: p50 ${s.p50LatencyMs}, p99 ${s.p99LatencyMs}, max ${s.maxLatencyMs}; slowest per outcome ${JSON.stringify(s.maxLatencyByOutcome)}`,
     `  answers per instance: ${variants}`,
     `  duration ${s.durationMs} ms (${Math.round((s.calls / Math.max(1, s.durationMs)) * 1000)} calls/s)`,
@@ -122,7 +134,12 @@ export function describeSummary(title: string, s: LoadSummary): string {
 }
 
 /** Resolves when `caller` has exactly the NodeB variants `expected` connected (no more, no fewer). */
-export async function waitForPeers(caller: WorkerHandle, worker: string, expected: readonly string[], timeoutMs = 20_000): Promise<void> {
+export async function waitForPeers(
+  caller: WorkerHandle,
+  worker: string,
+  expected: readonly string[],
+  timeoutMs = 20_000,
+): Promise<void> {
   const want = [...expected].sort().join(',');
   let last = '';
   await waitFor(

@@ -9,7 +9,17 @@
  * Seed: MESH_SEED (default below) picks the command mix.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { describeSummary, loadStats, mergeSummaries, mib, MiB, runLoad, suiteSeed, waitForPeers, type LoadSpec } from './reliability-harness.js';
+import {
+  describeSummary,
+  loadStats,
+  mergeSummaries,
+  mib,
+  MiB,
+  runLoad,
+  suiteSeed,
+  waitForPeers,
+  type LoadSpec,
+} from './reliability-harness.js';
 import type { LoadStats, ProcessSample } from './support/fixture-protocol.js';
 import { startManager, startWorker, stopAll, type ManagerHandle, type WorkerHandle } from './support/mesh-process.js';
 

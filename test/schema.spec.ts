@@ -57,11 +57,20 @@ describe('validateWorkerSchema: shape and defaults', () => {
   it('refuses an unknown key with a near-miss suggestion', () => {
     const msg = schemaError(() => validateWorkerSchema('NodeB', { _alow: ['NodeA'] }));
     expect(msg).toBe("socket-mesh schema: worker 'NodeB': unknown key '_alow' (did you mean '_allow'?)");
-    schemaError(() => validateWorkerSchema('NodeB', { connect: [] }), "worker 'NodeB'", "unknown key 'connect'", "(did you mean '_connect'?)");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { connect: [] }),
+      "worker 'NodeB'",
+      "unknown key 'connect'",
+      "(did you mean '_connect'?)",
+    );
   });
 
   it('refuses an unknown key without a suggestion when nothing is close', () => {
-    const msg = schemaError(() => validateWorkerSchema('NodeB', { somethingElse: 1 }), "worker 'NodeB'", "unknown key 'somethingElse'");
+    const msg = schemaError(
+      () => validateWorkerSchema('NodeB', { somethingElse: 1 }),
+      "worker 'NodeB'",
+      "unknown key 'somethingElse'",
+    );
     expect(msg).not.toContain('did you mean');
   });
 
@@ -86,22 +95,43 @@ describe('validateWorkerSchema: _allow and _connect', () => {
   });
 
   it('refuses a non-array _allow other than anyNode', () => {
-    schemaError(() => validateWorkerSchema('NodeA', { _allow: 'NodeB' }), "worker 'NodeA'", "'_allow' must be an array of worker names or 'anyNode'");
+    schemaError(
+      () => validateWorkerSchema('NodeA', { _allow: 'NodeB' }),
+      "worker 'NodeA'",
+      "'_allow' must be an array of worker names or 'anyNode'",
+    );
     schemaError(() => validateWorkerSchema('NodeA', { _allow: 'anynode' }), "worker 'NodeA'", "'_allow' must be");
   });
 
   it('refuses a non-array _connect, including anyNode', () => {
-    schemaError(() => validateWorkerSchema('NodeA', { _connect: 'anyNode' }), "worker 'NodeA'", "'_connect' must be an array of worker names");
+    schemaError(
+      () => validateWorkerSchema('NodeA', { _connect: 'anyNode' }),
+      "worker 'NodeA'",
+      "'_connect' must be an array of worker names",
+    );
     schemaError(() => validateWorkerSchema('NodeA', { _connect: { NodeB: true } }), "worker 'NodeA'", "'_connect' must be");
   });
 
   it('refuses anyNode inside _connect', () => {
-    schemaError(() => validateWorkerSchema('NodeA', { _connect: ['anyNode'] }), "worker 'NodeA'", "'_connect' cannot contain 'anyNode'");
+    schemaError(
+      () => validateWorkerSchema('NodeA', { _connect: ['anyNode'] }),
+      "worker 'NodeA'",
+      "'_connect' cannot contain 'anyNode'",
+    );
   });
 
   it('refuses empty or non-string entries', () => {
-    schemaError(() => validateWorkerSchema('NodeA', { _allow: [''] }), "worker 'NodeA'", "'_allow' entries must be non-empty strings");
-    schemaError(() => validateWorkerSchema('NodeA', { _connect: ['NodeB', 7] }), "worker 'NodeA'", "'_connect' entries must be non-empty strings", 'number 7');
+    schemaError(
+      () => validateWorkerSchema('NodeA', { _allow: [''] }),
+      "worker 'NodeA'",
+      "'_allow' entries must be non-empty strings",
+    );
+    schemaError(
+      () => validateWorkerSchema('NodeA', { _connect: ['NodeB', 7] }),
+      "worker 'NodeA'",
+      "'_connect' entries must be non-empty strings",
+      'number 7',
+    );
   });
 });
 
@@ -149,7 +179,11 @@ describe('validateWorkerSchema: _commands', () => {
   });
 
   it('refuses a non-object group', () => {
-    schemaError(() => validateWorkerSchema('NodeB', { _commands: { _broadcast: noop } }), "worker 'NodeB'", "'_commands._broadcast' must be an object of commands");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { _commands: { _broadcast: noop } }),
+      "worker 'NodeB'",
+      "'_commands._broadcast' must be an object of commands",
+    );
   });
 
   it('refuses a command that is neither function nor command object', () => {
@@ -165,7 +199,11 @@ describe('validateWorkerSchema: _commands', () => {
       () => validateWorkerSchema('NodeB', { _commands: { _broadcast: { collect: { responds: true } } } }),
       "worker 'NodeB': command 'collect': 'method' must be a function",
     );
-    schemaError(() => validateWorkerSchema('NodeB', { _commands: { _broadcast: { collect: { method: 'x' } } } }), "command 'collect'", "'method' must be a function");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { _commands: { _broadcast: { collect: { method: 'x' } } } }),
+      "command 'collect'",
+      "'method' must be a function",
+    );
   });
 
   it('refuses an unknown key in a command object with a suggestion', () => {
@@ -174,7 +212,11 @@ describe('validateWorkerSchema: _commands', () => {
       "worker 'NodeB': command 'collect': unknown key 'respond' (did you mean 'responds'?)",
     );
     // `name` is a decorator option, not a schema key.
-    schemaError(() => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, name: 'x' } } } }), "command 'status'", "unknown key 'name'");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, name: 'x' } } } }),
+      "command 'status'",
+      "unknown key 'name'",
+    );
   });
 
   it('refuses non-boolean responds / queued', () => {
@@ -182,12 +224,17 @@ describe('validateWorkerSchema: _commands', () => {
       () => validateWorkerSchema('NodeB', { _commands: { _broadcast: { collect: { method: noop, responds: 'yes' } } } }),
       "worker 'NodeB': command 'collect': 'responds' must be a boolean",
     );
-    schemaError(() => validateWorkerSchema('NodeB', { _commands: { _broadcast: { ingest: { method: noop, queued: 1 } } } }), "command 'ingest'", "'queued' must be a boolean");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { _commands: { _broadcast: { ingest: { method: noop, queued: 1 } } } }),
+      "command 'ingest'",
+      "'queued' must be a boolean",
+    );
   });
 
   it('refuses responds and queued together', () => {
     schemaError(
-      () => validateWorkerSchema('NodeB', { _commands: { _broadcast: { both: { method: noop, responds: true, queued: true } } } }),
+      () =>
+        validateWorkerSchema('NodeB', { _commands: { _broadcast: { both: { method: noop, responds: true, queued: true } } } }),
       "worker 'NodeB': command 'both': a command cannot be both responds and queued",
     );
   });
@@ -197,7 +244,11 @@ describe('validateWorkerSchema: _commands', () => {
       () => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, responds: true } } } }),
       "worker 'NodeB': command 'status': 'responds' applies to broadcast commands only",
     );
-    schemaError(() => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, queued: false } } } }), "command 'status'", "'queued' applies to broadcast commands only");
+    schemaError(
+      () => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, queued: false } } } }),
+      "command 'status'",
+      "'queued' applies to broadcast commands only",
+    );
   });
 
   it('refuses retries on a broadcast command and bad retries on a balanced one', () => {
@@ -206,14 +257,25 @@ describe('validateWorkerSchema: _commands', () => {
       "worker 'NodeB': command 'collect': 'retries' applies to balanced commands only",
     );
     for (const bad of [-1, 1.5, '2', Number.NaN]) {
-      schemaError(() => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, retries: bad } } } }), "command 'status'", "'retries' must be a non-negative integer");
+      schemaError(
+        () => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, retries: bad } } } }),
+        "command 'status'",
+        "'retries' must be a non-negative integer",
+      );
     }
-    expect(validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, retries: 0 } } } }).commands.status!.spec.retries).toBe(0);
+    expect(
+      validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, retries: 0 } } } }).commands.status!.spec
+        .retries,
+    ).toBe(0);
   });
 
   it('refuses a timeout that is not a positive finite number', () => {
     for (const bad of [0, -5, Number.POSITIVE_INFINITY, Number.NaN, '100']) {
-      schemaError(() => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, timeout: bad } } } }), "worker 'NodeB': command 'status'", "'timeout' must be a positive finite number");
+      schemaError(
+        () => validateWorkerSchema('NodeB', { _commands: { _balanced: { status: { method: noop, timeout: bad } } } }),
+        "worker 'NodeB': command 'status'",
+        "'timeout' must be a positive finite number",
+      );
     }
   });
 
@@ -228,7 +290,11 @@ describe('validateWorkerSchema: _commands', () => {
     for (const name of [...Object.getOwnPropertyNames(Object.prototype), 'then']) {
       const group = Object.create(null) as Record<string, unknown>;
       group[name] = noop;
-      schemaError(() => validateWorkerSchema('NodeB', { _commands: { _balanced: group } }), "worker 'NodeB'", `command name '${name}' is reserved`);
+      schemaError(
+        () => validateWorkerSchema('NodeB', { _commands: { _balanced: group } }),
+        "worker 'NodeB'",
+        `command name '${name}' is reserved`,
+      );
     }
   });
 });
@@ -262,17 +328,48 @@ describe('JSON-parsed schemas with __proto__', () => {
 describe('normalizeCommandSpec (the decorator path)', () => {
   it('builds specs and accepts name', () => {
     expect(normalizeCommandSpec('NodeB', 'status', 'balanced', {})).toEqual({ kind: 'balanced', responds: false, queued: false });
-    expect(normalizeCommandSpec('NodeB', 'status', 'balanced', { name: 'status', timeout: 20 })).toEqual({ kind: 'balanced', responds: false, queued: false, timeout: 20 });
-    expect(normalizeCommandSpec('NodeB', 'collect', 'broadcast', { responds: true, queued: undefined })).toEqual({ kind: 'broadcast', responds: true, queued: false });
-    expect(normalizeCommandSpec('NodeB', 'x', 'balanced', undefined as unknown as object)).toEqual({ kind: 'balanced', responds: false, queued: false });
+    expect(normalizeCommandSpec('NodeB', 'status', 'balanced', { name: 'status', timeout: 20 })).toEqual({
+      kind: 'balanced',
+      responds: false,
+      queued: false,
+      timeout: 20,
+    });
+    expect(normalizeCommandSpec('NodeB', 'collect', 'broadcast', { responds: true, queued: undefined })).toEqual({
+      kind: 'broadcast',
+      responds: true,
+      queued: false,
+    });
+    expect(normalizeCommandSpec('NodeB', 'x', 'balanced', undefined as unknown as object)).toEqual({
+      kind: 'balanced',
+      responds: false,
+      queued: false,
+    });
   });
 
   it('refuses unknown options, bad name, bad kind and reserved command names', () => {
-    schemaError(() => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { respond: true } as object), "worker 'NodeB': command 'collect': unknown key 'respond' (did you mean 'responds'?)");
-    schemaError(() => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { name: '' }), "command 'collect'", "'name' must be a non-empty string");
-    schemaError(() => normalizeCommandSpec('NodeB', 'collect', 'other' as 'broadcast', {}), "command 'collect'", "unknown command kind 'other'");
-    schemaError(() => normalizeCommandSpec('NodeB', 'constructor', 'balanced', {}), "worker 'NodeB'", "command name 'constructor' is reserved");
-    schemaError(() => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { responds: true, queued: true }), 'cannot be both responds and queued');
+    schemaError(
+      () => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { respond: true } as object),
+      "worker 'NodeB': command 'collect': unknown key 'respond' (did you mean 'responds'?)",
+    );
+    schemaError(
+      () => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { name: '' }),
+      "command 'collect'",
+      "'name' must be a non-empty string",
+    );
+    schemaError(
+      () => normalizeCommandSpec('NodeB', 'collect', 'other' as 'broadcast', {}),
+      "command 'collect'",
+      "unknown command kind 'other'",
+    );
+    schemaError(
+      () => normalizeCommandSpec('NodeB', 'constructor', 'balanced', {}),
+      "worker 'NodeB'",
+      "command name 'constructor' is reserved",
+    );
+    schemaError(
+      () => normalizeCommandSpec('NodeB', 'collect', 'broadcast', { responds: true, queued: true }),
+      'cannot be both responds and queued',
+    );
   });
 });
 
@@ -281,7 +378,11 @@ describe('validateCommandName', () => {
     expect(() => validateCommandName('NodeB', 'status')).not.toThrow();
     expect(() => validateCommandName('NodeB', 'Constructor')).not.toThrow();
     schemaError(() => validateCommandName('NodeB', ''), "worker 'NodeB'", 'command names must be non-empty strings');
-    schemaError(() => validateCommandName('NodeB', 5 as unknown as string), "worker 'NodeB'", 'command names must be non-empty strings');
+    schemaError(
+      () => validateCommandName('NodeB', 5 as unknown as string),
+      "worker 'NodeB'",
+      'command names must be non-empty strings',
+    );
     schemaError(() => validateCommandName('NodeB', 'then'), "worker 'NodeB'", "command name 'then' is reserved");
     schemaError(() => validateCommandName('NodeB', 'hasOwnProperty'), "command name 'hasOwnProperty' is reserved");
   });
@@ -290,12 +391,23 @@ describe('validateCommandName', () => {
 describe('validateRights (the Nest path)', () => {
   it('normalises and defaults', () => {
     expect(validateRights('NodeB', {})).toEqual({ allow: [], connect: [] });
-    expect(validateRights('NodeB', { allow: 'anyNode', connect: ['NodeA', 'NodeA'] })).toEqual({ allow: 'anyNode', connect: ['NodeA'] });
+    expect(validateRights('NodeB', { allow: 'anyNode', connect: ['NodeA', 'NodeA'] })).toEqual({
+      allow: 'anyNode',
+      connect: ['NodeA'],
+    });
   });
 
   it('names the option without the underscore', () => {
-    schemaError(() => validateRights('NodeB', { allow: 'NodeA' }), "worker 'NodeB'", "'allow' must be an array of worker names or 'anyNode'");
-    schemaError(() => validateRights('NodeB', { connect: [''] }), "worker 'NodeB'", "'connect' entries must be non-empty strings");
+    schemaError(
+      () => validateRights('NodeB', { allow: 'NodeA' }),
+      "worker 'NodeB'",
+      "'allow' must be an array of worker names or 'anyNode'",
+    );
+    schemaError(
+      () => validateRights('NodeB', { connect: [''] }),
+      "worker 'NodeB'",
+      "'connect' entries must be non-empty strings",
+    );
     schemaError(() => validateRights('NodeB', null as unknown as object), "worker 'NodeB'", 'rights must be an object');
   });
 });
@@ -326,20 +438,32 @@ describe('validateMeshSchema', () => {
   });
 
   it('reports the first bad worker by name', () => {
-    schemaError(() => validateMeshSchema({ NodeA: {}, NodeB: { _alow: [] } }), "worker 'NodeB': unknown key '_alow' (did you mean '_allow'?)");
+    schemaError(
+      () => validateMeshSchema({ NodeA: {}, NodeB: { _alow: [] } }),
+      "worker 'NodeB': unknown key '_alow' (did you mean '_allow'?)",
+    );
   });
 
   it('refuses an undefined worker in _connect with a case-insensitive suggestion', () => {
     const msg = schemaError(() => validateMeshSchema({ NodeA: { _connect: ['nodeB'] }, NodeB: {} }));
-    expect(msg).toBe("socket-mesh schema: worker 'NodeA': '_connect' names 'nodeB', which the schema does not define (did you mean 'NodeB'?)");
+    expect(msg).toBe(
+      "socket-mesh schema: worker 'NodeA': '_connect' names 'nodeB', which the schema does not define (did you mean 'NodeB'?)",
+    );
   });
 
   it('refuses an undefined worker in _allow with an edit-distance suggestion', () => {
-    schemaError(() => validateMeshSchema({ NodeA: { _allow: ['NodB'] }, NodeB: {} }), "worker 'NodeA': '_allow' names 'NodB', which the schema does not define (did you mean 'NodeB'?)");
+    schemaError(
+      () => validateMeshSchema({ NodeA: { _allow: ['NodB'] }, NodeB: {} }),
+      "worker 'NodeA': '_allow' names 'NodB', which the schema does not define (did you mean 'NodeB'?)",
+    );
   });
 
   it('gives no suggestion when nothing is close', () => {
-    const msg = schemaError(() => validateMeshSchema({ NodeA: { _connect: ['Billing'] } }), "worker 'NodeA'", "'_connect' names 'Billing'");
+    const msg = schemaError(
+      () => validateMeshSchema({ NodeA: { _connect: ['Billing'] } }),
+      "worker 'NodeA'",
+      "'_connect' names 'Billing'",
+    );
     expect(msg).not.toContain('did you mean');
   });
 

@@ -283,7 +283,7 @@ describe('SecureChannel: size limits', () => {
     const frames = a.socket.frames();
     expect(total).toBeGreaterThan(3 * max);
     expect(frames.length).toBeGreaterThanOrEqual(Math.ceil(total / max));
-    for (const frame of frames) expect(frame.length).toBeLessThanOrEqual(max + 64) // tag and batch brackets ride on top of the message limit;
+    for (const frame of frames) expect(frame.length).toBeLessThanOrEqual(max + 64); // tag and batch brackets ride on top of the message limit;
     expect(got.map((m) => m[0])).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(b.violations).toEqual([]);
   });

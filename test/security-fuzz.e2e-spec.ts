@@ -24,7 +24,14 @@ import {
   within,
   wsSend,
 } from './support/hostile-client.js';
-import { HANDSHAKE_TIMEOUT, MAX_FRAME, serverLoad, startHostileMesh, watchProcess, type HostileMesh } from './support/hostile-mesh.js';
+import {
+  HANDSHAKE_TIMEOUT,
+  MAX_FRAME,
+  serverLoad,
+  startHostileMesh,
+  watchProcess,
+  type HostileMesh,
+} from './support/hostile-mesh.js';
 import { waitFor } from './support/wait-for.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
@@ -109,14 +116,28 @@ async function keyHolderOn(target: Target, register: boolean): Promise<{ holder:
   // The servers' handshake deadline is short on purpose (300 ms): on a loaded machine a
   // legitimate handshake can miss it and be dropped. That is the server working as meant, not
   // what this suite fuzzes, so such a key holder connects again (a few times at most).
-  let holder = await KeyHolder.connect({ url: urlOf(target), keys: mesh.keys, identity, awaitWelcome: target === 'mesh', timeoutMs: DROP_DEADLINE });
+  let holder = await KeyHolder.connect({
+    url: urlOf(target),
+    keys: mesh.keys,
+    identity,
+    awaitWelcome: target === 'mesh',
+    timeoutMs: DROP_DEADLINE,
+  });
   for (let attempt = 1; !holder.established && attempt < 5; attempt++) {
     holder.close();
-    holder = await KeyHolder.connect({ url: urlOf(target), keys: mesh.keys, identity, awaitWelcome: target === 'mesh', timeoutMs: DROP_DEADLINE });
+    holder = await KeyHolder.connect({
+      url: urlOf(target),
+      keys: mesh.keys,
+      identity,
+      awaitWelcome: target === 'mesh',
+      timeoutMs: DROP_DEADLINE,
+    });
   }
   if (!holder.established) throw new Error(why(`${identity.worker}/${variant} could not finish a handshake in 5 attempts`));
   if (target === 'manager' && register) {
-    holder.sendSealed([[Msg.REGISTER, { worker: 'NodeC', variant, host: '127.0.0.1', port: 1, allow: ['NodeA'], connect: [], commands: {} }]]);
+    holder.sendSealed([
+      [Msg.REGISTER, { worker: 'NodeC', variant, host: '127.0.0.1', port: 1, allow: ['NodeA'], connect: [], commands: {} }],
+    ]);
     await holder.waitForMessage((m) => m[0] === Msg.REGISTERED, DROP_DEADLINE);
   }
   return { holder, variant };
@@ -128,11 +149,32 @@ function randomMessage(target: Target, nextId: () => number): { message: unknown
     const odd = rng.int(8) === 0;
     const id = odd ? rng.pick<unknown>([1.5, 2 ** 60, 'id', null, -3.5, {}]) : nextId();
     const nameIsString = rng.int(12) !== 0;
-    const name = !nameIsString ? rng.json(1) : rng.int(3) === 0 ? 'status' : rng.bool() ? rng.pick(SUSPICIOUS_NAMES) : rng.string(12);
+    const name = !nameIsString
+      ? rng.json(1)
+      : rng.int(3) === 0
+        ? 'status'
+        : rng.bool()
+          ? rng.pick(SUSPICIOUS_NAMES)
+          : rng.string(12);
     const message = rng.bool() ? [Msg.REQUEST, id, name] : [Msg.REQUEST, id, name, rng.json(3)];
     return { message, answered: target === 'mesh' && !odd && nameIsString ? (id as number) : undefined };
   }
-  const types: number[] = [Msg.RESULT, Msg.ERROR, Msg.LEAVING, Msg.WELCOME, Msg.DENIED, Msg.REGISTER, Msg.REGISTERED, Msg.TOPOLOGY, Msg.REFUSED, 99, -1, 0, 1e9, 1.5];
+  const types: number[] = [
+    Msg.RESULT,
+    Msg.ERROR,
+    Msg.LEAVING,
+    Msg.WELCOME,
+    Msg.DENIED,
+    Msg.REGISTER,
+    Msg.REGISTERED,
+    Msg.TOPOLOGY,
+    Msg.REFUSED,
+    99,
+    -1,
+    0,
+    1e9,
+    1.5,
+  ];
   // An UNREGISTER is how the manager test proves the channel survived: keep it for the end.
   return { message: [rng.pick(types), ...Array.from({ length: rng.int(4) }, () => rng.json(2))] };
 }
@@ -170,7 +212,11 @@ function randomBadFrame(holder: KeyHolder): unknown[] {
 
 /** A random socket.io `auth`: sometimes nearly a valid hello. */
 function randomAuth(): unknown {
-  const hello = new HandshakeInitiator(mesh.keys, { role: rng.pick(['caller', 'worker'] as const), worker: 'NodeA', variant: `rnd-${++seq}` }).hello;
+  const hello = new HandshakeInitiator(mesh.keys, {
+    role: rng.pick(['caller', 'worker'] as const),
+    worker: 'NodeA',
+    variant: `rnd-${++seq}`,
+  }).hello;
   switch (rng.int(6)) {
     case 0:
       return rng.json(3);
@@ -183,7 +229,18 @@ function randomAuth(): unknown {
     }
     case 3:
       // Invalid or low-order X25519 points.
-      return { hello: { ...hello, eph: rng.pick(['A'.repeat(43), 'AQ' + 'A'.repeat(41), rng.string(43), '', '7P___________________________________________8']) } };
+      return {
+        hello: {
+          ...hello,
+          eph: rng.pick([
+            'A'.repeat(43),
+            'AQ' + 'A'.repeat(41),
+            rng.string(43),
+            '',
+            '7P___________________________________________8',
+          ]),
+        },
+      };
     case 4:
       return { hello: { ...hello, role: rng.pick(['manager', 'callee', 'admin', 'caller ']) } };
     default:
@@ -191,7 +248,16 @@ function randomAuth(): unknown {
   }
 }
 
-const SOCKET_IO_EVENT_NAMES = [Events.PROOF, Events.FRAME, Events.HELLO, Events.DENY, 'error', 'message', 'constructor', '__proto__'];
+const SOCKET_IO_EVENT_NAMES = [
+  Events.PROOF,
+  Events.FRAME,
+  Events.HELLO,
+  Events.DENY,
+  'error',
+  'message',
+  'constructor',
+  '__proto__',
+];
 
 function randomEventArgs(): unknown[] {
   const args: unknown[] = [];
@@ -242,121 +308,145 @@ function randomRawPacket(): string | Buffer {
 }
 
 describe(`fuzz (seed ${SEED})`, () => {
-  it.each(TARGETS)('%s: key holders send 1,500 random well-formed sealed frames each; the channel survives them all', async (target) => {
-    const FRAMES = 1500;
-    await pool(2, 2, async () => {
-      const { holder, variant } = await keyHolderOn(target, true);
-      let id = 1;
-      const expected = new Set<number>();
-      for (let f = 0; f < FRAMES; f++) {
-        let batch: unknown[][] = [];
-        let answers: number[] = [];
-        // Keep frames well under maxFrameSize: an oversized frame is a (tested) violation, not this test.
-        for (let fits = false; !fits; fits = JSON.stringify(batch).length <= 2048) {
-          batch = [];
-          answers = [];
-          for (let m = 1 + rng.int(3); m > 0; m--) {
-            const { message, answered } = randomMessage(target, () => id++);
-            batch.push(message);
-            if (answered !== undefined) answers.push(answered);
+  it.each(TARGETS)(
+    '%s: key holders send 1,500 random well-formed sealed frames each; the channel survives them all',
+    async (target) => {
+      const FRAMES = 1500;
+      await pool(2, 2, async () => {
+        const { holder, variant } = await keyHolderOn(target, true);
+        let id = 1;
+        const expected = new Set<number>();
+        for (let f = 0; f < FRAMES; f++) {
+          let batch: unknown[][] = [];
+          let answers: number[] = [];
+          // Keep frames well under maxFrameSize: an oversized frame is a (tested) violation, not this test.
+          for (let fits = false; !fits; fits = JSON.stringify(batch).length <= 2048) {
+            batch = [];
+            answers = [];
+            for (let m = 1 + rng.int(3); m > 0; m--) {
+              const { message, answered } = randomMessage(target, () => id++);
+              batch.push(message);
+              if (answered !== undefined) answers.push(answered);
+            }
           }
+          for (const a of answers) expected.add(a);
+          holder.sendSealed(batch);
+          sent.sealedSurvivors++;
         }
-        for (const a of answers) expected.add(a);
-        holder.sendSealed(batch);
-        sent.sealedSurvivors++;
-      }
-      if (target === 'mesh') {
-        // Answers come in order: once this one is here, every earlier request was answered.
-        const last = await holder.request(id, 'status', 'last', 10_000);
-        expect(last).toEqual([Msg.RESULT, id, { status: 'ok', echo: 'last' }]);
-        const answered = new Set(holder.received.filter((m) => m[0] === Msg.RESULT || m[0] === Msg.ERROR).map((m) => m[1] as number));
-        const missing = [...expected].filter((i) => !answered.has(i));
-        expect({ missing: missing.slice(0, 10), seed: SEED }).toEqual({ missing: [], seed: SEED });
-      } else {
-        // The UNREGISTER after all of it is read: the channel survived every frame.
-        holder.sendSealed([[Msg.UNREGISTER]]);
-        await waitFor(() => !mesh.manager.nodes().some((n) => n.variant === variant), 10_000, why(`${variant}'s UNREGISTER`));
-      }
-      expect(holder.connected).toBe(true);
-      expect(holder.openError).toBeUndefined();
-      holder.close();
-    });
-  }, 20_000);
-
-  it.each(TARGETS)('%s: 120 key holders each send a random bad frame (and more after it) and are dropped', async (target) => {
-    await pool(120, 16, async () => {
-      const { holder } = await keyHolderOn(target, false);
-      const bad = randomBadFrame(holder);
-      holder.emitFrame(...bad);
-      holder.emitFrame(rng.bytes(rng.int(64)));
-      holder.sendSealed([[Msg.REQUEST, 2, 'status']]);
-      sent.oneShotBad += 3;
-      await holder.closed(DROP_DEADLINE).catch((err: Error) => {
-        throw new Error(why(`${err.message}; bad frame was ${JSON.stringify(bad).slice(0, 200)}`));
+        if (target === 'mesh') {
+          // Answers come in order: once this one is here, every earlier request was answered.
+          const last = await holder.request(id, 'status', 'last', 10_000);
+          expect(last).toEqual([Msg.RESULT, id, { status: 'ok', echo: 'last' }]);
+          const answered = new Set(
+            holder.received.filter((m) => m[0] === Msg.RESULT || m[0] === Msg.ERROR).map((m) => m[1] as number),
+          );
+          const missing = [...expected].filter((i) => !answered.has(i));
+          expect({ missing: missing.slice(0, 10), seed: SEED }).toEqual({ missing: [], seed: SEED });
+        } else {
+          // The UNREGISTER after all of it is read: the channel survived every frame.
+          holder.sendSealed([[Msg.UNREGISTER]]);
+          await waitFor(() => !mesh.manager.nodes().some((n) => n.variant === variant), 10_000, why(`${variant}'s UNREGISTER`));
+        }
+        expect(holder.connected).toBe(true);
+        expect(holder.openError).toBeUndefined();
+        holder.close();
       });
-      expect(holder.received.some((m) => m[0] === Msg.RESULT)).toBe(false);
-    });
-  }, 20_000);
+    },
+    20_000,
+  );
 
-  it.each(TARGETS)('%s: 160 socket.io clients with random auth objects and random events are all dropped', async (target) => {
-    await pool(160, 24, async () => {
-      connections[target]++;
-      const auth = randomAuth();
-      const socket = openSocketIo(urlOf(target), auth);
-      const end = socketIoEnd(socket, DROP_DEADLINE);
-      sent.socketIo++; // the CONNECT packet carrying the auth
-      const events: unknown[][] = [];
-      for (let e = 0; e < 6; e++) {
-        const event = [rng.pick(SOCKET_IO_EVENT_NAMES), ...randomEventArgs()];
-        events.push(event);
-        socket.emit(...(event as [string, ...unknown[]]));
-        sent.socketIo++;
-      }
-      await end.catch((err: Error) => {
-        throw new Error(why(`${err.message}; auth ${JSON.stringify(auth)}, events ${JSON.stringify(events)}`.slice(0, 3000)));
+  it.each(TARGETS)(
+    '%s: 120 key holders each send a random bad frame (and more after it) and are dropped',
+    async (target) => {
+      await pool(120, 16, async () => {
+        const { holder } = await keyHolderOn(target, false);
+        const bad = randomBadFrame(holder);
+        holder.emitFrame(...bad);
+        holder.emitFrame(rng.bytes(rng.int(64)));
+        holder.sendSealed([[Msg.REQUEST, 2, 'status']]);
+        sent.oneShotBad += 3;
+        await holder.closed(DROP_DEADLINE).catch((err: Error) => {
+          throw new Error(why(`${err.message}; bad frame was ${JSON.stringify(bad).slice(0, 200)}`));
+        });
+        expect(holder.received.some((m) => m[0] === Msg.RESULT)).toBe(false);
       });
-      socket.disconnect();
-    });
-  }, 20_000);
+    },
+    20_000,
+  );
 
-  it.each(TARGETS)('%s: 110 raw WebSockets sending random engine.io / socket.io packets are all closed', async (target) => {
-    await pool(110, 24, async () => {
-      connections[target]++;
-      const peer = openRawWs(portOf(target));
-      await within(peer.opened, DROP_DEADLINE, why('a raw WebSocket to open'));
-      const packets: (string | Buffer)[] = [];
-      for (let p = 0; p < 10; p++) {
-        const packet = randomRawPacket();
-        packets.push(packet);
-        if (wsSend(peer.ws, packet)) sent.rawWs++;
-      }
-      await within(peer.closed, DROP_DEADLINE, why(`the server to close a raw WebSocket after ${JSON.stringify(packets.map(String)).slice(0, 300)}`)).catch(
-        (err: Error) => {
-          peer.ws.terminate();
-          throw err;
-        },
-      );
-    });
-  }, 20_000);
-
-  it.each(TARGETS)('%s: 60 clients that prove the keys and vanish at once leak nothing', async (target) => {
-    await pool(60, 16, async () => {
-      connections[target]++;
-      const initiator = new HandshakeInitiator(mesh.keys, {
-        role: target === 'mesh' ? 'caller' : 'worker',
-        worker: 'NodeA',
-        variant: `abrupt-${++seq}`,
-      });
-      const socket = openSocketIo(urlOf(target), { hello: initiator.hello });
-      const end = socketIoEnd(socket, DROP_DEADLINE);
-      socket.once(Events.HELLO, (hello: unknown) => {
-        socket.emit(Events.PROOF, initiator.onServerHello(hello).proof);
+  it.each(TARGETS)(
+    '%s: 160 socket.io clients with random auth objects and random events are all dropped',
+    async (target) => {
+      await pool(160, 24, async () => {
+        connections[target]++;
+        const auth = randomAuth();
+        const socket = openSocketIo(urlOf(target), auth);
+        const end = socketIoEnd(socket, DROP_DEADLINE);
+        sent.socketIo++; // the CONNECT packet carrying the auth
+        const events: unknown[][] = [];
+        for (let e = 0; e < 6; e++) {
+          const event = [rng.pick(SOCKET_IO_EVENT_NAMES), ...randomEventArgs()];
+          events.push(event);
+          socket.emit(...(event as [string, ...unknown[]]));
+          sent.socketIo++;
+        }
+        await end.catch((err: Error) => {
+          throw new Error(why(`${err.message}; auth ${JSON.stringify(auth)}, events ${JSON.stringify(events)}`.slice(0, 3000)));
+        });
         socket.disconnect();
       });
-      sent.abrupt += 2;
-      await end;
-    });
-  }, 20_000);
+    },
+    20_000,
+  );
+
+  it.each(TARGETS)(
+    '%s: 110 raw WebSockets sending random engine.io / socket.io packets are all closed',
+    async (target) => {
+      await pool(110, 24, async () => {
+        connections[target]++;
+        const peer = openRawWs(portOf(target));
+        await within(peer.opened, DROP_DEADLINE, why('a raw WebSocket to open'));
+        const packets: (string | Buffer)[] = [];
+        for (let p = 0; p < 10; p++) {
+          const packet = randomRawPacket();
+          packets.push(packet);
+          if (wsSend(peer.ws, packet)) sent.rawWs++;
+        }
+        await within(
+          peer.closed,
+          DROP_DEADLINE,
+          why(`the server to close a raw WebSocket after ${JSON.stringify(packets.map(String)).slice(0, 300)}`),
+        ).catch((err: Error) => {
+          peer.ws.terminate();
+          throw err;
+        });
+      });
+    },
+    20_000,
+  );
+
+  it.each(TARGETS)(
+    '%s: 60 clients that prove the keys and vanish at once leak nothing',
+    async (target) => {
+      await pool(60, 16, async () => {
+        connections[target]++;
+        const initiator = new HandshakeInitiator(mesh.keys, {
+          role: target === 'mesh' ? 'caller' : 'worker',
+          worker: 'NodeA',
+          variant: `abrupt-${++seq}`,
+        });
+        const socket = openSocketIo(urlOf(target), { hello: initiator.hello });
+        const end = socketIoEnd(socket, DROP_DEADLINE);
+        socket.once(Events.HELLO, (hello: unknown) => {
+          socket.emit(Events.PROOF, initiator.onServerHello(hello).proof);
+          socket.disconnect();
+        });
+        sent.abrupt += 2;
+        await end;
+      });
+    },
+    20_000,
+  );
 
   it('afterwards: >= 10,000 frames sent, nothing crashed or leaked, calls still work, heap near baseline', async () => {
     legit.running = false;
@@ -368,7 +458,9 @@ describe(`fuzz (seed ${SEED})`, () => {
     await waitFor(
       () => JSON.stringify(serverLoad(mesh)) === JSON.stringify(baselineLoad),
       5000,
-      why(`the servers to drop every hostile connection (now ${JSON.stringify(serverLoad(mesh))}, baseline ${JSON.stringify(baselineLoad)})`),
+      why(
+        `the servers to drop every hostile connection (now ${JSON.stringify(serverLoad(mesh))}, baseline ${JSON.stringify(baselineLoad)})`,
+      ),
     );
 
     expect(watcher.seen).toEqual([]);
@@ -379,7 +471,10 @@ describe(`fuzz (seed ${SEED})`, () => {
 
     // Nothing logged more than once per hostile connection, no key holder named twice, and the
     // legitimate caller saw nothing at all.
-    const problems = { nodeB: mesh.logs.nodeB.problemsSince(marks.nodeB), manager: mesh.logs.manager.problemsSince(marks.manager) };
+    const problems = {
+      nodeB: mesh.logs.nodeB.problemsSince(marks.nodeB),
+      manager: mesh.logs.manager.problemsSince(marks.manager),
+    };
     expect(problems.nodeB.length).toBeLessThanOrEqual(connections.mesh);
     expect(problems.manager.length).toBeLessThanOrEqual(connections.manager);
     const all = [...problems.nodeB, ...problems.manager].map((l) => l.message);
@@ -397,11 +492,23 @@ describe(`fuzz (seed ${SEED})`, () => {
         return growth() < HEAP_BOUND;
       },
       15_000,
-      why(`the heap to come back within ${HEAP_BOUND / 2 ** 20} MiB of its baseline (growth when the wait began: ${Math.round(growth() / 2 ** 20)} MiB)`),
+      why(
+        `the heap to come back within ${HEAP_BOUND / 2 ** 20} MiB of its baseline (growth when the wait began: ${Math.round(growth() / 2 ** 20)} MiB)`,
+      ),
       1,
     );
     const heap = process.memoryUsage().heapUsed;
-    if (process.env.FUZZ_REPORT) console.log(JSON.stringify({ sent, total, connections, legitCalls: legit.ok, heapGrowthMiB: (heap - baselineHeap) / 2 ** 20, problems: { nodeB: problems.nodeB.length, manager: problems.manager.length } }));
+    if (process.env.FUZZ_REPORT)
+      console.log(
+        JSON.stringify({
+          sent,
+          total,
+          connections,
+          legitCalls: legit.ok,
+          heapGrowthMiB: (heap - baselineHeap) / 2 ** 20,
+          problems: { nodeB: problems.nodeB.length, manager: problems.manager.length },
+        }),
+      );
     expect({ growthMiB: Math.round((heap - baselineHeap) / 2 ** 20), withinBound: heap - baselineHeap < HEAP_BOUND }).toEqual({
       growthMiB: expect.any(Number),
       withinBound: true,

@@ -12,7 +12,17 @@ import { Manager } from '../lib/core/manager.js';
 import { MeshNode } from '../lib/core/mesh-node.js';
 import { Msg } from '../lib/core/protocol.js';
 import { FakePeer, type FakeConnection } from './support/fake-peer.js';
-import { CapturingLogger, KeyHolder, offTestStack, openRawWs, openSocketIo, socketIoEnd, within, wsSend, type WsPeer } from './support/hostile-client.js';
+import {
+  CapturingLogger,
+  KeyHolder,
+  offTestStack,
+  openRawWs,
+  openSocketIo,
+  socketIoEnd,
+  within,
+  wsSend,
+  type WsPeer,
+} from './support/hostile-client.js';
 import { HANDSHAKE_TIMEOUT, startHostileMesh, workerOptions, type HostileMesh } from './support/hostile-mesh.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
@@ -64,7 +74,10 @@ describe('nothing before the proof', () => {
       const peer = rawWs(port);
       await within(peer.opened, 2000, 'the WebSocket to open');
       const role = target === 'mesh' ? 'caller' : 'worker';
-      const hellos = Array.from({ length: 40 }, (_, i) => new HandshakeInitiator(mesh.keys, { role, worker: 'NodeA', variant: `multi-${++seq}-${i}` }).hello);
+      const hellos = Array.from(
+        { length: 40 },
+        (_, i) => new HandshakeInitiator(mesh.keys, { role, worker: 'NodeA', variant: `multi-${++seq}-${i}` }).hello,
+      );
       for (const hello of hellos) wsSend(peer.ws, `40${JSON.stringify({ hello })}`);
       await within(peer.closed, 2000 + HANDSHAKE_TIMEOUT, 'the server to close the connection');
       const serverHellos = peer.received.filter((m) => typeof m === 'string' && m.startsWith('42["sm:hello"'));
@@ -101,10 +114,20 @@ describe('nothing before the proof', () => {
     beforeAll(async () => {
       await offTestStack();
       capped = new MeshNode(
-        workerOptions(mesh.manager, 'NodeC', logs.capped, { variant: 'NodeC-capped', allow: ['NodeA'], handshakeTimeout: 3000, maxUnauthenticated: CAP }),
+        workerOptions(mesh.manager, 'NodeC', logs.capped, {
+          variant: 'NodeC-capped',
+          allow: ['NodeA'],
+          handshakeTimeout: 3000,
+          maxUnauthenticated: CAP,
+        }),
       );
       limited = new MeshNode(
-        workerOptions(mesh.manager, 'NodeC', logs.limited, { variant: 'NodeC-limited', allow: ['NodeA'], handshakeTimeout: 3000, handshakesPerSecond: RATE }),
+        workerOptions(mesh.manager, 'NodeC', logs.limited, {
+          variant: 'NodeC-limited',
+          allow: ['NodeA'],
+          handshakeTimeout: 3000,
+          handshakesPerSecond: RATE,
+        }),
       );
       manager = new Manager({
         ...TEST_KEYS,
@@ -175,7 +198,12 @@ describe('nothing before the proof', () => {
       // A real caller still gets through once the second is over.
       await waitFor(
         async () => {
-          const holder = await KeyHolder.connect({ url: `http://127.0.0.1:${limited.server.port}`, keys: mesh.keys, identity: { role: 'caller', worker: 'NodeA', variant: `late-${++seq}` }, awaitWelcome: true });
+          const holder = await KeyHolder.connect({
+            url: `http://127.0.0.1:${limited.server.port}`,
+            keys: mesh.keys,
+            identity: { role: 'caller', worker: 'NodeA', variant: `late-${++seq}` },
+            awaitWelcome: true,
+          });
           holder.close();
           return holder.received.some((m) => m[0] === Msg.WELCOME);
         },
@@ -212,9 +240,18 @@ describe('the dialer trusts nothing before the proof', () => {
   async function pointNodeAAt(fake: FakePeer): Promise<string> {
     await fake.listening;
     const variant = `fake-${++seq}`;
-    const holder = await KeyHolder.connect({ url: mesh.managerUrl, keys: mesh.keys, identity: { role: 'worker', worker: 'NodeB', variant } });
+    const holder = await KeyHolder.connect({
+      url: mesh.managerUrl,
+      keys: mesh.keys,
+      identity: { role: 'worker', worker: 'NodeB', variant },
+    });
     toClose.push(() => holder.close());
-    holder.sendSealed([[Msg.REGISTER, { worker: 'NodeB', variant, host: '127.0.0.1', port: fake.port, allow: ['NodeA'], connect: [], commands: {} }]]);
+    holder.sendSealed([
+      [
+        Msg.REGISTER,
+        { worker: 'NodeB', variant, host: '127.0.0.1', port: fake.port, allow: ['NodeA'], connect: [], commands: {} },
+      ],
+    ]);
     await holder.waitForMessage((m) => m[0] === Msg.REGISTERED, 3000);
     return variant;
   }
@@ -266,7 +303,10 @@ describe('the dialer trusts nothing before the proof', () => {
     toClose.push(() => fake.close());
     await fake.listening;
     const logger = new CapturingLogger();
-    const node = new MeshNode({ ...workerOptions(mesh.manager, 'NodeC', logger, { variant: `NodeC-fake-mgr-${++seq}`, allow: ['NodeA'] }), manager: { host: '127.0.0.1', port: fake.port } });
+    const node = new MeshNode({
+      ...workerOptions(mesh.manager, 'NodeC', logger, { variant: `NodeC-fake-mgr-${++seq}`, allow: ['NodeA'] }),
+      manager: { host: '127.0.0.1', port: fake.port },
+    });
     let rejected: unknown;
     node.ready().catch((err: unknown) => (rejected = err));
     try {
@@ -282,22 +322,34 @@ describe('the dialer trusts nothing before the proof', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("the manager's socket port", () => {
-  it.each(['/socket-mesh/nodes', '/socket-mesh/port', '/'])('serves no HTTP route: GET %s is 404 (0.1.0: the registry on /socket-mesh/nodes)', async (path) => {
-    const response = await fetch(`${mesh.managerUrl}${path}`, { signal: AbortSignal.timeout(3000) });
-    expect(response.status).toBe(404);
-    expect(await response.text()).not.toContain('NodeB');
-  });
+  it.each(['/socket-mesh/nodes', '/socket-mesh/port', '/'])(
+    'serves no HTTP route: GET %s is 404 (0.1.0: the registry on /socket-mesh/nodes)',
+    async (path) => {
+      const response = await fetch(`${mesh.managerUrl}${path}`, { signal: AbortSignal.timeout(3000) });
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('NodeB');
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
 
 describe('names and registrations from the network', () => {
-  async function register(extra: Record<string, unknown>, worker = 'NodeC'): Promise<{ ms: number; refused: unknown[] | undefined }> {
+  async function register(
+    extra: Record<string, unknown>,
+    worker = 'NodeC',
+  ): Promise<{ ms: number; refused: unknown[] | undefined }> {
     const variant = `reg-${++seq}`;
-    const holder = await KeyHolder.connect({ url: mesh.managerUrl, keys: mesh.keys, identity: { role: 'worker', worker, variant } });
+    const holder = await KeyHolder.connect({
+      url: mesh.managerUrl,
+      keys: mesh.keys,
+      identity: { role: 'worker', worker, variant },
+    });
     toClose.push(() => holder.close());
     const started = Date.now();
-    holder.sendSealed([[Msg.REGISTER, { worker, variant, host: '127.0.0.1', port: 1, allow: ['NodeA'], connect: [], commands: {}, ...extra }]]);
+    holder.sendSealed([
+      [Msg.REGISTER, { worker, variant, host: '127.0.0.1', port: 1, allow: ['NodeA'], connect: [], commands: {}, ...extra }],
+    ]);
     const answer = await holder.waitForMessage((m) => m[0] === Msg.REFUSED || m[0] === Msg.REGISTERED, 5000);
     return { ms: Date.now() - started, refused: answer[0] === Msg.REFUSED ? answer : undefined };
   }
@@ -305,23 +357,47 @@ describe('names and registrations from the network', () => {
   it('40,000 names in allow are refused fast, with MESH_SCHEMA_INVALID (0.1.0: quadratic, 2.6 s of a blocked manager)', async () => {
     const names = Array.from({ length: 40_000 }, (_, i) => `N${i}`);
     // The hostile mesh's frames are 4 KiB: a manager with room for the list.
-    const big = new Manager({ ...TEST_KEYS, port: 0, host: '127.0.0.1', discoveryPort: false, logger: new CapturingLogger(), maxFrameSize: 1024 * 1024 });
+    const big = new Manager({
+      ...TEST_KEYS,
+      port: 0,
+      host: '127.0.0.1',
+      discoveryPort: false,
+      logger: new CapturingLogger(),
+      maxFrameSize: 1024 * 1024,
+    });
     toClose.push(() => big.close());
     await big.ready();
-    const holder = await KeyHolder.connect({ url: `http://127.0.0.1:${big.port}`, keys: mesh.keys, identity: { role: 'worker', worker: 'NodeC', variant: 'big-1' } });
+    const holder = await KeyHolder.connect({
+      url: `http://127.0.0.1:${big.port}`,
+      keys: mesh.keys,
+      identity: { role: 'worker', worker: 'NodeC', variant: 'big-1' },
+    });
     toClose.push(() => holder.close());
     const started = Date.now();
-    holder.sendSealed([[Msg.REGISTER, { worker: 'NodeC', variant: 'big-1', host: '127.0.0.1', port: 1, allow: names, connect: names, commands: {} }]]);
+    holder.sendSealed([
+      [
+        Msg.REGISTER,
+        { worker: 'NodeC', variant: 'big-1', host: '127.0.0.1', port: 1, allow: names, connect: names, commands: {} },
+      ],
+    ]);
     const refused = await holder.waitForMessage((m) => m[0] === Msg.REFUSED, 5000);
     const ms = Date.now() - started;
     console.log(`40,000 names (allow and connect) refused in ${ms} ms`);
     expect(ms).toBeLessThan(500);
     expect(refused[1]).toMatchObject({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining('more than 1024') });
     // And 1025 commands.
-    const second = await KeyHolder.connect({ url: `http://127.0.0.1:${big.port}`, keys: mesh.keys, identity: { role: 'worker', worker: 'NodeC', variant: 'big-2' } });
+    const second = await KeyHolder.connect({
+      url: `http://127.0.0.1:${big.port}`,
+      keys: mesh.keys,
+      identity: { role: 'worker', worker: 'NodeC', variant: 'big-2' },
+    });
     toClose.push(() => second.close());
-    const commands = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`c${i}`, { kind: 'balanced', responds: false, queued: false }]));
-    second.sendSealed([[Msg.REGISTER, { worker: 'NodeC', variant: 'big-2', host: '127.0.0.1', port: 1, allow: [], connect: [], commands }]]);
+    const commands = Object.fromEntries(
+      Array.from({ length: 1025 }, (_, i) => [`c${i}`, { kind: 'balanced', responds: false, queued: false }]),
+    );
+    second.sendSealed([
+      [Msg.REGISTER, { worker: 'NodeC', variant: 'big-2', host: '127.0.0.1', port: 1, allow: [], connect: [], commands }],
+    ]);
     const tooMany = await second.waitForMessage((m) => m[0] === Msg.REFUSED, 5000);
     expect(tooMany[1]).toMatchObject({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining('more than 1024') });
   });
@@ -344,8 +420,16 @@ describe('names and registrations from the network', () => {
     ['variant', 'x'.repeat(129)],
   ])('a worker option %s %j is refused MESH_SCHEMA_INVALID naming the field', async (field, value) => {
     const { SocketNode } = await import('../lib/plain.js');
-    expect(() => new SocketNode({ worker: 'NodeC', schema: { NodeC: {} }, [field]: value, ip: '127.0.0.1', port: mesh.managerPort, ...TEST_KEYS } as never)).toThrow(
-      expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining(field) }),
-    );
+    expect(
+      () =>
+        new SocketNode({
+          worker: 'NodeC',
+          schema: { NodeC: {} },
+          [field]: value,
+          ip: '127.0.0.1',
+          port: mesh.managerPort,
+          ...TEST_KEYS,
+        } as never),
+    ).toThrow(expect.objectContaining({ code: MeshErrorCode.SCHEMA_INVALID, message: expect.stringContaining(field) }));
   });
 });

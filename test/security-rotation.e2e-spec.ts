@@ -11,7 +11,15 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { describeSummary, mergeSummaries, runLoad, stopLoad, waitForPeers, loadStats } from './reliability-harness.js';
 import { freePort } from './support/free-port.js';
 import type { LoadSummary } from './support/fixture-protocol.js';
-import { startManager, startWorker, stopAll, TEST_KEYS, type Front, type ManagerHandle, type WorkerHandle } from './support/mesh-process.js';
+import {
+  startManager,
+  startWorker,
+  stopAll,
+  TEST_KEYS,
+  type Front,
+  type ManagerHandle,
+  type WorkerHandle,
+} from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
 
 const OLD = 'rotation-old-private-key-0123456789abcdef';
@@ -30,7 +38,14 @@ describe('key rotation: a rolling roll of the manager and three workers under lo
     const startNode = (which: 'A' | 'B1' | 'B2', privateKey: string | string[]) =>
       which === 'A'
         ? startWorker(fronts.A, { worker: 'NodeA', variant: 'rot-A', manager, connect: ['NodeB'], privateKey, logLevel: 'warn' })
-        : startWorker(fronts[which], { worker: 'NodeB', variant: `rot-${which}`, manager, allow: ['NodeA'], privateKey, logLevel: 'warn' });
+        : startWorker(fronts[which], {
+            worker: 'NodeB',
+            variant: `rot-${which}`,
+            manager,
+            allow: ['NodeA'],
+            privateKey,
+            logLevel: 'warn',
+          });
 
     let m: ManagerHandle = await startM(OLD);
     const nodes: Record<'A' | 'B1' | 'B2', WorkerHandle> = {
@@ -47,7 +62,15 @@ describe('key rotation: a rolling roll of the manager and three workers under lo
       const tag = `rot-${++segment}`;
       load = runLoad(
         nodes.A,
-        { tag, worker: 'NodeB', mix: { echo: 3, status: 1 }, payloadSize: 64, concurrency: 20, options: { retries: 3, timeout: 10_000 }, durationMs: 120_000 },
+        {
+          tag,
+          worker: 'NodeB',
+          mix: { echo: 3, status: 1 },
+          payloadSize: 64,
+          concurrency: 20,
+          options: { retries: 3, timeout: 10_000 },
+          durationMs: 120_000,
+        },
         150_000,
       );
       await waitFor(async () => ((await loadStats(nodes.A, tag)).run?.ok ?? 0) > 50, 15_000, 'calls running');
@@ -110,7 +133,14 @@ describe('key rotation: a rolling roll of the manager and three workers under lo
     expect(all.ok).toBe(all.calls);
 
     // The mesh is on NEW alone now: a node still holding only OLD is refused by the manager.
-    const stale = await startWorker('plain', { worker: 'NodeB', variant: 'rot-stale', manager, allow: ['NodeA'], privateKey: OLD, logLevel: 'warn' });
+    const stale = await startWorker('plain', {
+      worker: 'NodeB',
+      variant: 'rot-stale',
+      manager,
+      allow: ['NodeA'],
+      privateKey: OLD,
+      logLevel: 'warn',
+    });
     await waitFor(() => /no key in common/.test(stale.output()), 15_000, 'the OLD-only node to be refused');
     expect(stale.history.filter((e) => e.name === 'connected')).toEqual([]);
     expect(m.output()).not.toContain(OLD);

@@ -7,7 +7,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { HandshakeInitiator, parseHello, proofMac, transcriptHash, type HandshakeIdentity, type HelloMessage } from '../lib/core/crypto/handshake.js';
+import {
+  HandshakeInitiator,
+  parseHello,
+  proofMac,
+  transcriptHash,
+  type HandshakeIdentity,
+  type HelloMessage,
+} from '../lib/core/crypto/handshake.js';
 import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from '../lib/core/errors.js';
 import { MeshNode } from '../lib/core/mesh-node.js';
@@ -128,7 +135,14 @@ async function expectGone(target: Target, variant: string): Promise<void> {
 describe('no handshake at all', () => {
   it.each(TARGETS)('%s: socket.io without auth is refused with MESH_AUTH_FAILED and dropped', async (target) => {
     const mark = logOf(target).mark();
-    for (const auth of [undefined, {}, { hello: null }, { hello: 'hi' }, { hello: { v: 1 } }, { hello: { v: 2, role: 'caller' } }]) {
+    for (const auth of [
+      undefined,
+      {},
+      { hello: null },
+      { hello: 'hi' },
+      { hello: { v: 1 } },
+      { hello: { v: 2, role: 'caller' } },
+    ]) {
       const socket = hostileSocket(urlOf(target), auth);
       const end = await socketIoEnd(socket, DROP_DEADLINE);
       expect(end.denials.map((d) => d.code)).toEqual([MeshErrorCode.AUTH_FAILED]);
@@ -149,11 +163,17 @@ describe('no handshake at all', () => {
   it.each(TARGETS)('%s: a valid hello and then silence is dropped by the handshake timeout', async (target) => {
     await offTestStack();
     const mark = logOf(target).mark();
-    const initiator = new HandshakeInitiator(mesh.keys, { role: target === 'mesh' ? 'caller' : 'worker', worker: 'NodeA', variant: `silent-${++seq}` });
+    const initiator = new HandshakeInitiator(mesh.keys, {
+      role: target === 'mesh' ? 'caller' : 'worker',
+      worker: 'NodeA',
+      variant: `silent-${++seq}`,
+    });
     const started = Date.now();
     const socket = hostileSocket(urlOf(target), { hello: initiator.hello });
     const end = await socketIoEnd(socket, DROP_DEADLINE, started);
-    expect(end.denials).toEqual([{ code: MeshErrorCode.AUTH_FAILED, message: `handshake: not completed within ${HANDSHAKE_TIMEOUT} ms` }]);
+    expect(end.denials).toEqual([
+      { code: MeshErrorCode.AUTH_FAILED, message: `handshake: not completed within ${HANDSHAKE_TIMEOUT} ms` },
+    ]);
     expect(end.reason).toBe('io server disconnect');
     expect(end.elapsed).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT - 50);
     await logOf(target).waitForLine(`not completed within ${HANDSHAKE_TIMEOUT} ms`, mark, 2000);
@@ -195,21 +215,28 @@ describe('no handshake at all', () => {
     expectAtMostOncePerConnection(logOf(target), mark, 1);
   });
 
-  it.each(TARGETS)('%s: leaving the namespace mid-handshake (socket.io DISCONNECT packet) does not keep the connection open', async (target) => {
-    await offTestStack();
-    const mark = logOf(target).mark();
-    const initiator = new HandshakeInitiator(mesh.keys, { role: target === 'mesh' ? 'caller' : 'worker', worker: 'NodeA', variant: `leaver-${++seq}` });
-    const peer = openRawWs(portOf(target));
-    cleanups.push(() => peer.ws.terminate());
-    await within(peer.opened, 2000, 'the WebSocket to open');
-    wsSend(peer.ws, `40${JSON.stringify({ hello: initiator.hello })}`);
-    await waitForWs(peer, (m) => typeof m === 'string' && m.startsWith('42["sm:hello"'), 2000, 'the server hello');
-    wsSend(peer.ws, '41'); // leave '/', keep the engine.io connection: no handshake timer runs any more
-    const left = Date.now();
-    const { at } = await within(peer.closed, DROP_DEADLINE, 'the server to close a connection without a namespace');
-    expect(at - left).toBeLessThan(DROP_DEADLINE);
-    expectAtMostOncePerConnection(logOf(target), mark, 1);
-  });
+  it.each(TARGETS)(
+    '%s: leaving the namespace mid-handshake (socket.io DISCONNECT packet) does not keep the connection open',
+    async (target) => {
+      await offTestStack();
+      const mark = logOf(target).mark();
+      const initiator = new HandshakeInitiator(mesh.keys, {
+        role: target === 'mesh' ? 'caller' : 'worker',
+        worker: 'NodeA',
+        variant: `leaver-${++seq}`,
+      });
+      const peer = openRawWs(portOf(target));
+      cleanups.push(() => peer.ws.terminate());
+      await within(peer.opened, 2000, 'the WebSocket to open');
+      wsSend(peer.ws, `40${JSON.stringify({ hello: initiator.hello })}`);
+      await waitForWs(peer, (m) => typeof m === 'string' && m.startsWith('42["sm:hello"'), 2000, 'the server hello');
+      wsSend(peer.ws, '41'); // leave '/', keep the engine.io connection: no handshake timer runs any more
+      const left = Date.now();
+      const { at } = await within(peer.closed, DROP_DEADLINE, 'the server to close a connection without a namespace');
+      expect(at - left).toBeLessThan(DROP_DEADLINE);
+      expectAtMostOncePerConnection(logOf(target), mark, 1);
+    },
+  );
 
   it.each(TARGETS)('%s: after a refused handshake the same connection cannot start over', async (target) => {
     const mark = logOf(target).mark();
@@ -217,7 +244,11 @@ describe('no handshake at all', () => {
     cleanups.push(() => peer.ws.terminate());
     await within(peer.opened, 2000, 'the WebSocket to open');
     wsSend(peer.ws, '40{"hello":"nope"}');
-    for (let i = 0; i < 5; i++) wsSend(peer.ws, `40${JSON.stringify({ hello: new HandshakeInitiator(mesh.keys, { role: 'caller', worker: 'NodeA', variant: `again-${i}` }).hello })}`);
+    for (let i = 0; i < 5; i++)
+      wsSend(
+        peer.ws,
+        `40${JSON.stringify({ hello: new HandshakeInitiator(mesh.keys, { role: 'caller', worker: 'NodeA', variant: `again-${i}` }).hello })}`,
+      );
     await within(peer.closed, DROP_DEADLINE, 'the server to close the refused connection');
     expect(peer.received.filter((m) => typeof m === 'string' && m.startsWith('42["sm:hello"'))).toEqual([]);
     expectAtMostOncePerConnection(logOf(target), mark, 1);
@@ -312,7 +343,9 @@ describe('wrong keys', () => {
       expect(end.denials.map((d) => d.code)).toEqual([MeshErrorCode.AUTH_FAILED]);
       expect(end.denials[0].message).toContain(`field '${field}' is not a name`);
     }
-    const logged = logOf(target).lines.slice(mark).map((l) => l.message);
+    const logged = logOf(target)
+      .lines.slice(mark)
+      .map((l) => l.message);
     expect(logged.join('\n')).not.toContain('forged');
     // eslint-disable-next-line no-control-regex -- the escape character is what must not get through
     expect(logged.every((m) => !/[\r\n\u001b]/.test(m))).toBe(true);
@@ -366,7 +399,11 @@ describe('wrong keys', () => {
     const mark = mesh.logs.manager.mark();
     const logger = new CapturingLogger();
     const intruder = new MeshNode(
-      workerOptions(mesh.manager, 'NodeC', logger, { variant: 'NodeC-wrong-keys', allow: ['NodeA'], privateKey: 'wrong-private-key-0123456789abcdefghij' }),
+      workerOptions(mesh.manager, 'NodeC', logger, {
+        variant: 'NodeC-wrong-keys',
+        allow: ['NodeA'],
+        privateKey: 'wrong-private-key-0123456789abcdefghij',
+      }),
     );
     try {
       await intruder.start();
@@ -458,8 +495,16 @@ describe('frames', () => {
     ['random bytes', /failed authentication/, () => [rng.bytes(64)]],
     ['an empty Buffer', /failed authentication/, () => [Buffer.alloc(0)]],
     ['a Buffer shorter than the tag', /failed authentication/, () => [rng.bytes(15)]],
-    ['a valid frame missing its last byte', /failed authentication/, (h) => [h.seal([[Msg.REQUEST, 1, 'status']]).subarray(0, -1)]],
-    ['a valid frame with a byte appended', /failed authentication/, (h) => [Buffer.concat([h.seal([[Msg.REQUEST, 1, 'status']]), Buffer.of(0)])]],
+    [
+      'a valid frame missing its last byte',
+      /failed authentication/,
+      (h) => [h.seal([[Msg.REQUEST, 1, 'status']]).subarray(0, -1)],
+    ],
+    [
+      'a valid frame with a byte appended',
+      /failed authentication/,
+      (h) => [Buffer.concat([h.seal([[Msg.REQUEST, 1, 'status']]), Buffer.of(0)])],
+    ],
     ['a valid frame cut to its tag', /failed authentication/, (h) => [h.seal([[Msg.REQUEST, 1, 'status']]).subarray(-16)]],
     ['a string', /not binary/, () => ['[[1,1,"status"]]']],
     ['an object', /not binary/, () => [{ type: 'Buffer', data: [1, 2, 3] }]],
@@ -496,7 +541,11 @@ describe('frames', () => {
     expect(big.length).toBeLessThan(MAX_HTTP_BUFFER); // socket.io passes it on; our limit must catch it
     holder.emitFrame(big);
     await holder.closed(2000);
-    await logOf(target).waitForLine(new RegExp(`dropped ${label}: frame of \\d+ bytes exceeds the limit of ${MAX_FRAME}`), mark, 2000);
+    await logOf(target).waitForLine(
+      new RegExp(`dropped ${label}: frame of \\d+ bytes exceeds the limit of ${MAX_FRAME}`),
+      mark,
+      2000,
+    );
     expectAtMostOncePerConnection(logOf(target), mark, 1, [label]);
   });
 
@@ -530,7 +579,9 @@ describe('frames', () => {
     async (target, _what, packet) => {
       const mark = logOf(target).mark();
       const identity: HandshakeIdentity =
-        target === 'mesh' ? { role: 'caller', worker: 'NodeA', variant: `raw-${++seq}` } : { role: 'worker', worker: 'NodeC', variant: `raw-${++seq}` };
+        target === 'mesh'
+          ? { role: 'caller', worker: 'NodeA', variant: `raw-${++seq}` }
+          : { role: 'worker', worker: 'NodeC', variant: `raw-${++seq}` };
       const register = target === 'manager' ? [[Msg.REGISTER, registration('NodeC', identity.variant)]] : undefined;
       const peer = await rawWsKeyHolder(portOf(target), mesh.keys, identity, register);
       cleanups.push(() => peer.ws.terminate());
@@ -566,7 +617,11 @@ describe('frames', () => {
     ]);
     const answer = await holder.request(11, 'status', 'after');
     expect(answer).toEqual([Msg.RESULT, 11, { status: 'ok', echo: 'after' }]);
-    expect(holder.received.find((m) => m[1] === 10)).toEqual([Msg.RESULT, 10, { status: 'ok', echo: { nested: [[[[[{ deep: true }]]]]] } }]);
+    expect(holder.received.find((m) => m[1] === 10)).toEqual([
+      Msg.RESULT,
+      10,
+      { status: 'ok', echo: { nested: [[[[[{ deep: true }]]]]] } },
+    ]);
     // Only well-formed requests were answered.
     const answered = holder.received.filter((m) => m[0] === Msg.RESULT || m[0] === Msg.ERROR).map((m) => m[1]);
     expect(answered).toEqual([10, 11]);
@@ -612,11 +667,19 @@ describe('only declared commands', () => {
     holder.sendSealed(names.map((name, i) => [Msg.REQUEST, 1000 + i, name, { payload: i }]));
     for (let i = 0; i < names.length; i++) {
       const answer = await holder.waitForMessage((m) => m[1] === 1000 + i, 3000);
-      expect([names[i], answer[0], (answer[2] as SerializedMeshError).code]).toEqual([names[i], Msg.ERROR, MeshErrorCode.UNKNOWN_COMMAND]);
+      expect([names[i], answer[0], (answer[2] as SerializedMeshError).code]).toEqual([
+        names[i],
+        Msg.ERROR,
+        MeshErrorCode.UNKNOWN_COMMAND,
+      ]);
     }
     for (let i = 0; i < names.length; i++) {
       const answer = await holder.request(2000 + i, names[i]);
-      expect([names[i], answer[0], (answer[2] as SerializedMeshError).code]).toEqual([names[i], Msg.ERROR, MeshErrorCode.UNKNOWN_COMMAND]);
+      expect([names[i], answer[0], (answer[2] as SerializedMeshError).code]).toEqual([
+        names[i],
+        Msg.ERROR,
+        MeshErrorCode.UNKNOWN_COMMAND,
+      ]);
     }
     expect(statusCalls()).toBe(before);
     expect(await holder.request(3000, 'status')).toEqual([Msg.RESULT, 3000, { status: 'ok' }]);
@@ -678,7 +741,12 @@ describe('workers that lie', () => {
   it.each(deniedIdentities)('mesh: a key holder claiming to be %s is denied MESH_ACCESS_DENIED', async (_who, claimed) => {
     const mark = mesh.logs.nodeB.mark();
     const variant = `liar-${++seq}`;
-    const holder = await KeyHolder.connect({ url: mesh.meshUrl, keys: mesh.keys, identity: { ...claimed, variant }, awaitWelcome: true });
+    const holder = await KeyHolder.connect({
+      url: mesh.meshUrl,
+      keys: mesh.keys,
+      identity: { ...claimed, variant },
+      awaitWelcome: true,
+    });
     cleanups.push(() => holder.close());
     await holder.closed(2000);
     expect(holder.received.some((m) => m[0] === Msg.WELCOME)).toBe(false);
@@ -743,7 +811,9 @@ describe('workers that lie', () => {
     await offTestStack();
     const mark = mesh.logs.manager.mark();
     const logger = new CapturingLogger();
-    const liar = new MeshNode(workerOptions(mesh.manager, 'NodeC', logger, { variant: 'NodeC-liar', allow: ['NodeA'], connect: ['NodeB'] }));
+    const liar = new MeshNode(
+      workerOptions(mesh.manager, 'NodeC', logger, { variant: 'NodeC-liar', allow: ['NodeA'], connect: ['NodeB'] }),
+    );
     try {
       await liar.start();
       const err = await liar.ready().then(
@@ -760,20 +830,31 @@ describe('workers that lie', () => {
   });
 
   const identityLies: [string, HandshakeIdentity, (v: string) => Record<string, unknown>][] = [
-    ['another worker name', { role: 'worker', worker: 'NodeC', variant: 'id-lie-1' }, () => registration('NodeA', 'id-lie-1', { connect: ['NodeB'], allow: [] })],
+    [
+      'another worker name',
+      { role: 'worker', worker: 'NodeC', variant: 'id-lie-1' },
+      () => registration('NodeA', 'id-lie-1', { connect: ['NodeB'], allow: [] }),
+    ],
     ['another variant', { role: 'worker', worker: 'NodeC', variant: 'id-lie-2' }, () => registration('NodeC', 'NodeB-1')],
-    ['both', { role: 'worker', worker: 'NodeC', variant: 'id-lie-3' }, () => registration('NodeB', 'NodeB-1', { allow: ['NodeA'] })],
+    [
+      'both',
+      { role: 'worker', worker: 'NodeC', variant: 'id-lie-3' },
+      () => registration('NodeB', 'NodeB-1', { allow: ['NodeA'] }),
+    ],
   ];
 
-  it.each(identityLies)('manager: a registration with %s than the handshake proved → refused MESH_AUTH_FAILED', async (_what, identity, reg) => {
-    const mark = mesh.logs.manager.mark();
-    const error = await refusedRegistration(identity, reg(identity.variant));
-    expect(error.code).toBe(MeshErrorCode.AUTH_FAILED);
-    expect(error.message).toMatch(/does not match the identity proven in the handshake/);
-    // The real NodeB-1 registration was not touched.
-    expect(mesh.manager.nodes().find((n) => n.variant === 'NodeB-1')?.worker).toBe('NodeB');
-    expectAtMostOncePerConnection(mesh.logs.manager, mark, 1);
-  });
+  it.each(identityLies)(
+    'manager: a registration with %s than the handshake proved → refused MESH_AUTH_FAILED',
+    async (_what, identity, reg) => {
+      const mark = mesh.logs.manager.mark();
+      const error = await refusedRegistration(identity, reg(identity.variant));
+      expect(error.code).toBe(MeshErrorCode.AUTH_FAILED);
+      expect(error.message).toMatch(/does not match the identity proven in the handshake/);
+      // The real NodeB-1 registration was not touched.
+      expect(mesh.manager.nodes().find((n) => n.variant === 'NodeB-1')?.worker).toBe('NodeB');
+      expectAtMostOncePerConnection(mesh.logs.manager, mark, 1);
+    },
+  );
 
   it.each([
     ['caller', 'NodeA'],

@@ -36,7 +36,11 @@ async function health(path = '/health'): Promise<{ status: number; body: HealthB
 }
 
 /** A worker app with a /health route, as the README shows it. */
-async function startHealthApp(worker: string, managerPort: number, extra: { redis?: string; deadRedis?: string; providers?: unknown[] } = {}) {
+async function startHealthApp(
+  worker: string,
+  managerPort: number,
+  extra: { redis?: string; deadRedis?: string; providers?: unknown[] } = {},
+) {
   @Controller('health')
   class HealthController {
     constructor(
@@ -60,7 +64,12 @@ async function startHealthApp(worker: string, managerPort: number, extra: { redi
   @Module({
     imports: [
       TerminusModule,
-      SocketMeshModule.forWorker(worker, { manager: { host: '127.0.0.1', port: managerPort }, connect: ['NodeB'], redis: extra.redis, ...TEST_KEYS }),
+      SocketMeshModule.forWorker(worker, {
+        manager: { host: '127.0.0.1', port: managerPort },
+        connect: ['NodeB'],
+        redis: extra.redis,
+        ...TEST_KEYS,
+      }),
     ],
     controllers: [HealthController],
     providers: [MeshHealthIndicator, ...((extra.providers ?? []) as [])],
@@ -86,22 +95,41 @@ describe('MeshHealthIndicator', () => {
       message: 'NodeB: 0 of 1 instances connected',
     });
 
-    const nodeB = await startWorker('nest', { worker: 'NodeB', manager: { host: '127.0.0.1', port: manager.port }, allow: ['NodeA'] });
-    const up = await waitFor(async () => {
-      const h = await health();
-      return h.status === 200 ? h : undefined;
-    }, 10_000, '/health to answer 200 with NodeB up');
-    expect(up.body).toMatchObject({ status: 'ok', info: { mesh: { status: 'up', manager: 'up', workers: { NodeB: { connected: 1, required: 1 } } } } });
+    const nodeB = await startWorker('nest', {
+      worker: 'NodeB',
+      manager: { host: '127.0.0.1', port: manager.port },
+      allow: ['NodeA'],
+    });
+    const up = await waitFor(
+      async () => {
+        const h = await health();
+        return h.status === 200 ? h : undefined;
+      },
+      10_000,
+      '/health to answer 200 with NodeB up',
+    );
+    expect(up.body).toMatchObject({
+      status: 'ok',
+      info: { mesh: { status: 'up', manager: 'up', workers: { NodeB: { connected: 1, required: 1 } } } },
+    });
 
     await nodeB.stop();
-    const gone = await waitFor(async () => ((await health()).status === 503 ? health() : undefined), 10_000, '/health to answer 503 after NodeB left');
+    const gone = await waitFor(
+      async () => ((await health()).status === 503 ? health() : undefined),
+      10_000,
+      '/health to answer 503 after NodeB left',
+    );
     expect(gone.body.error!.mesh).toMatchObject({ workers: { NodeB: { connected: 0, required: 1 } } });
 
     await manager.kill('SIGKILL');
-    const noManager = await waitFor(async () => {
-      const h = await health();
-      return h.body.error?.mesh?.manager === 'down' ? h : undefined;
-    }, 10_000, "/health to report the manager link 'down'");
+    const noManager = await waitFor(
+      async () => {
+        const h = await health();
+        return h.body.error?.mesh?.manager === 'down' ? h : undefined;
+      },
+      10_000,
+      "/health to report the manager link 'down'",
+    );
     expect(noManager.status).toBe(503);
     expect(noManager.body.error!.mesh!.message).toMatch(/not registered with the manager/);
   });
@@ -115,7 +143,11 @@ describe('MeshHealthIndicator', () => {
       }
     }
     const manager = await startManager('plain', { port: await freePort() });
-    await startHealthApp('NodeQ', manager.port, { redis: REDIS_URL, deadRedis: `redis://127.0.0.1:${await freePort()}`, providers: [Queued] });
+    await startHealthApp('NodeQ', manager.port, {
+      redis: REDIS_URL,
+      deadRedis: `redis://127.0.0.1:${await freePort()}`,
+      providers: [Queued],
+    });
 
     const withRedis = await health();
     expect(withRedis.body.error?.mesh ?? withRedis.body.info?.mesh).toMatchObject({ manager: 'up', redis: 'up' });

@@ -22,9 +22,15 @@ const TOKEN_ENV = 'SOCKET_MESH_PAGE_TEST_TOKEN';
 const TOKEN = 'page-e2e-token-0123456789abcdef';
 
 /** What the page functions below touch of the browser's globals (the test compiles without the DOM lib). */
-type PageGlobals = { document: { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { dataset: Record<string, string | undefined> } | null } };
+type PageGlobals = {
+  document: {
+    body: { dataset: Record<string, string | undefined> };
+    getElementById(id: string): { dataset: Record<string, string | undefined> } | null;
+  };
+};
 const instancesShown = (count: string) => (globalThis as unknown as PageGlobals).document.body.dataset.instances === count;
-const statusIs = (state: string) => (globalThis as unknown as PageGlobals).document.getElementById('status')?.dataset.state === state;
+const statusIs = (state: string) =>
+  (globalThis as unknown as PageGlobals).document.getElementById('status')?.dataset.state === state;
 
 let browser: Browser | undefined;
 let manager: CliManager | undefined;
@@ -52,7 +58,15 @@ describe('topology page in Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const external: string[] = [];
@@ -63,10 +77,19 @@ describe('topology page in Chromium', () => {
     await page.waitForFunction(instancesShown, '3', { timeout: 10_000 });
     expect(await page.textContent('#status')).toBe('live');
 
-    const instances = await page.$$eval('#instances tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    const instances = await page.$$eval('#instances tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+    );
     expect(instances.map((r) => r[1]).sort()).toEqual([a.variant, b1.variant, b2.variant].sort());
-    expect(instances.find((r) => r[1] === a.variant)).toEqual(['NodeA', a.variant, `127.0.0.1:${a.port}`, expect.stringMatching(/Z \(\d+ s ago\)$/)]);
-    const workers = await page.$$eval('#workers tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)));
+    expect(instances.find((r) => r[1] === a.variant)).toEqual([
+      'NodeA',
+      a.variant,
+      `127.0.0.1:${a.port}`,
+      expect.stringMatching(/Z \(\d+ s ago\)$/),
+    ]);
+    const workers = await page.$$eval('#workers tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].slice(0, 4).map((td) => td.textContent)),
+    );
     expect(workers).toEqual([
       ['NodeA', '1', '—', 'NodeB'],
       ['NodeB', '2', 'NodeA', '—'],
@@ -113,7 +136,11 @@ describe('topology routes of the Nest manager', () => {
     expect(await (await fetch(`${url}/socket-mesh/port`)).json()).toEqual({ port });
     for (const path of ['nodes', 'topology', 'events']) {
       expect({ path, status: (await fetch(`${url}/socket-mesh/${path}`)).status }).toEqual({ path, status: 401 });
-      expect({ path, status: (await fetch(`${url}/socket-mesh/${path}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status }).toEqual({ path, status: 401 });
+      expect({
+        path,
+        status: (await fetch(`${url}/socket-mesh/${path}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } }))
+          .status,
+      }).toEqual({ path, status: 401 });
     }
     const page = await fetch(`${url}/socket-mesh/ui`);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
@@ -122,7 +149,9 @@ describe('topology routes of the Nest manager', () => {
 
     const nodeB = await startWorker('plain', { worker: 'NodeB', manager: { url }, allow: 'anyNode' });
     await nodeB.waitForEvent('connected');
-    const view = (await (await fetch(`${url}/socket-mesh/topology`, { headers: auth })).json()) as { instances: { variant: string }[] };
+    const view = (await (await fetch(`${url}/socket-mesh/topology`, { headers: auth })).json()) as {
+      instances: { variant: string }[];
+    };
     expect(view.instances.map((i) => i.variant)).toEqual([nodeB.variant]);
 
     const controller = new AbortController();

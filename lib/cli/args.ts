@@ -22,9 +22,12 @@ export function parseCommandArgs<O extends Options>(command: string, args: strin
   } catch (err) {
     const e = err as Error & { code?: string };
     const name = /'([^']+)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new CliError(`socket-mesh ${command}: unknown option '${name}' (see socket-mesh --help)`);
-    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new CliError(`socket-mesh ${command}: unexpected argument '${name}' (see socket-mesh --help)`);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new CliError(`socket-mesh ${command}: option '${name}' needs a value (see socket-mesh --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new CliError(`socket-mesh ${command}: unknown option '${name}' (see socket-mesh --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      throw new CliError(`socket-mesh ${command}: unexpected argument '${name}' (see socket-mesh --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
+      throw new CliError(`socket-mesh ${command}: option '${name}' needs a value (see socket-mesh --help)`);
     throw new CliError(`socket-mesh ${command}: ${e.message}`);
   }
 }

@@ -34,13 +34,23 @@ const commands: Record<string, (args: string[]) => void | Promise<void>> = {
 
 async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help' || rest.includes('--help') || rest.includes('-h')) {
+  if (
+    name === undefined ||
+    name === '--help' ||
+    name === '-h' ||
+    name === 'help' ||
+    rest.includes('--help') ||
+    rest.includes('-h')
+  ) {
     process.stdout.write(USAGE);
     if (name === undefined) process.exitCode = 2;
     return;
   }
   const command = commands[name];
-  if (!command) throw new CliError(`socket-mesh: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')}; see socket-mesh --help)`);
+  if (!command)
+    throw new CliError(
+      `socket-mesh: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')}; see socket-mesh --help)`,
+    );
   await command(rest);
 }
 

@@ -25,11 +25,14 @@ export async function managerCommand(args: string[]): Promise<void> {
   if (port === undefined) throw new CliError('socket-mesh manager: --port is required (the socket port workers connect to)');
   const http = portArg('manager', 'http', values.http);
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new CliError(`socket-mesh manager: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new CliError(`socket-mesh manager: --log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const token = tokenFromEnv('manager', values['token-env']);
   const { MESH_PUBLIC_KEY: publicKey, MESH_PRIVATE_KEY: privateKey } = process.env;
   if (!publicKey || !privateKey) {
-    throw new CliError('socket-mesh manager: set MESH_PUBLIC_KEY and MESH_PRIVATE_KEY in the environment (`socket-mesh keygen` makes a pair)');
+    throw new CliError(
+      'socket-mesh manager: set MESH_PUBLIC_KEY and MESH_PRIVATE_KEY in the environment (`socket-mesh keygen` makes a pair)',
+    );
   }
   const schema: MeshSchema | undefined = values.schema === undefined ? undefined : await loadSchemaFile(values.schema);
 
@@ -71,6 +74,9 @@ export async function managerCommand(args: string[]): Promise<void> {
     throw new CliError(`socket-mesh manager: cannot start: ${(err as Error).message}`, 1);
   }
   const where = values.host ?? 'localhost';
-  const httpLine = manager.discoveryPort === undefined ? 'no HTTP port' : `HTTP on http://${where}:${manager.discoveryPort} (page: /socket-mesh/ui)`;
+  const httpLine =
+    manager.discoveryPort === undefined
+      ? 'no HTTP port'
+      : `HTTP on http://${where}:${manager.discoveryPort} (page: /socket-mesh/ui)`;
   process.stdout.write(`socket-mesh manager ready: sockets on port ${manager.port}, ${httpLine}\n`);
 }

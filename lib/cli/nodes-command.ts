@@ -25,7 +25,8 @@ export async function nodesCommand(args: string[]): Promise<void> {
     'token-env': { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.url === undefined) throw new CliError("socket-mesh nodes: --url is required (the manager's HTTP address, http://host:port)");
+  if (values.url === undefined)
+    throw new CliError("socket-mesh nodes: --url is required (the manager's HTTP address, http://host:port)");
   let base: URL;
   try {
     base = new URL(values.url);
@@ -42,7 +43,8 @@ export async function nodesCommand(args: string[]): Promise<void> {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     throw new CliError(`socket-mesh nodes: cannot reach ${url.href}: ${e.cause?.code ?? e.cause?.message ?? e.message}`, 1);
   }
-  if (res.status === 401) throw new CliError(`socket-mesh nodes: ${url.href} answered 401 unauthorized (give the token with --token-env NAME)`, 1);
+  if (res.status === 401)
+    throw new CliError(`socket-mesh nodes: ${url.href} answered 401 unauthorized (give the token with --token-env NAME)`, 1);
   if (!res.ok) throw new CliError(`socket-mesh nodes: ${url.href} answered HTTP ${res.status}`, 1);
   const entries = (await res.json()) as RegistryEntry[];
   process.stdout.write(values.json ? `${JSON.stringify(entries, null, 2)}\n` : formatNodesTable(entries));

@@ -18,10 +18,12 @@ export const METADATA_LIMITS = { entries: 32, keyLength: 64, bytes: 4096 } as co
 function metadataProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'metadata must be an object of strings';
   const entries = Object.entries(value);
-  if (entries.length > METADATA_LIMITS.entries) return `metadata has ${entries.length} entries (at most ${METADATA_LIMITS.entries})`;
+  if (entries.length > METADATA_LIMITS.entries)
+    return `metadata has ${entries.length} entries (at most ${METADATA_LIMITS.entries})`;
   let bytes = 0;
   for (const [key, entry] of entries) {
-    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) return `metadata key '${key.slice(0, 80)}' must be 1 to ${METADATA_LIMITS.keyLength} characters`;
+    if (key.length === 0 || key.length > METADATA_LIMITS.keyLength)
+      return `metadata key '${key.slice(0, 80)}' must be 1 to ${METADATA_LIMITS.keyLength} characters`;
     if (typeof entry !== 'string') return `metadata '${key}' must be a string, got ${typeof entry}`;
     bytes += Buffer.byteLength(key) + Buffer.byteLength(entry);
   }

@@ -60,7 +60,10 @@ export class TrackingAgent extends Agent {
       this.opened.add(socket);
       socket.once('close', () => this.opened.delete(socket));
       if (socket.connecting) {
-        const timer = setTimeout(() => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)), this.connectTimeout);
+        const timer = setTimeout(
+          () => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)),
+          this.connectTimeout,
+        );
         timer.unref();
         socket.once('connect', () => clearTimeout(timer));
         socket.once('close', () => clearTimeout(timer));

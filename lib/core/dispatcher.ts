@@ -83,7 +83,13 @@ export class Dispatcher {
     const decoded = decodeMetadata(traceSlot !== undefined && rawMetadata === null ? undefined : rawMetadata);
     if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
     const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
-    const observed = observeRequest(this.options.worker ?? '', name, sink.caller, traceSlot, command.queued && !command.responds && command.kind !== 'balanced');
+    const observed = observeRequest(
+      this.options.worker ?? '',
+      name,
+      sink.caller,
+      traceSlot,
+      command.queued && !command.responds && command.kind !== 'balanced',
+    );
     if (command.kind === 'balanced' || command.responds) return this.answer(sink, id, command, payload, context, observed);
     if (command.queued) return this.enqueue(sink, id, command, payload, observed);
     // A plain broadcast: acknowledge receipt, then run; the caller only counts deliveries.
@@ -97,7 +103,14 @@ export class Dispatcher {
     );
   }
 
-  private answer(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, context: CallContext, observed?: ObservedRequest): void {
+  private answer(
+    sink: ReplySink,
+    id: number,
+    command: LocalCommand,
+    payload: unknown,
+    context: CallContext,
+    observed?: ObservedRequest,
+  ): void {
     this.run(
       sink,
       () => command.handler(payload, context),
@@ -203,7 +216,11 @@ export class Dispatcher {
     } catch (err) {
       // Too large for a frame: the caller must still hear about it rather than time out.
       if (id !== undefined && err instanceof MeshError && err.code === MeshErrorCode.BAD_REQUEST) {
-        this.fail(sink, id, { code: MeshErrorCode.REMOTE_ERROR, message: `answer not sent: ${err.message}`, remoteName: 'MeshError' });
+        this.fail(sink, id, {
+          code: MeshErrorCode.REMOTE_ERROR,
+          message: `answer not sent: ${err.message}`,
+          remoteName: 'MeshError',
+        });
         return;
       }
       this.options.logger.debug(`answer to ${sink.label} not sent: ${describe(err)}`);

@@ -60,7 +60,9 @@ export class FailureLog {
   succeeded(what: string): void {
     if (this.attempts === 0) return;
     const elapsed = this.now() - this.since;
-    this.logger.info(`${what} again after ${this.attempts} failed attempt${this.attempts === 1 ? '' : 's'} / ${formatDuration(elapsed)}`);
+    this.logger.info(
+      `${what} again after ${this.attempts} failed attempt${this.attempts === 1 ? '' : 's'} / ${formatDuration(elapsed)}`,
+    );
     this.attempts = 0;
   }
 

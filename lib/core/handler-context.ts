@@ -24,6 +24,11 @@ const QUEUED_CALLER = Object.freeze({ worker: '', variant: '' });
 const NO_METADATA: Readonly<CallMetadata> = Object.freeze({});
 
 /** The context a handler gets for one request; `call` is undefined for a job run from a queue. */
-export function handlerContext(worker: string, command: string, kind: CommandKind, call: CallContext | undefined): MeshCallContext {
+export function handlerContext(
+  worker: string,
+  command: string,
+  kind: CommandKind,
+  call: CallContext | undefined,
+): MeshCallContext {
   return { worker, command, kind, caller: call?.caller ?? QUEUED_CALLER, metadata: call?.metadata ?? NO_METADATA };
 }

@@ -102,7 +102,9 @@ export class ManagerLink extends EventEmitter {
     }
     if (this.closed) return;
     const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () => {
-      this.logFailure(`the manager at ${url} did not finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`);
+      this.logFailure(
+        `the manager at ${url} did not finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`,
+      );
       const wasConnected = socket.connected;
       socket.disconnect(); // when connected, the 'disconnect' listener below redials
       if (!wasConnected && this.socket === socket) {
@@ -133,7 +135,9 @@ export class ManagerLink extends EventEmitter {
     this.socket = socket;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
-    socket.on('connect_error', (err: Error) => this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`));
+    socket.on('connect_error', (err: Error) =>
+      this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`),
+    );
     socket.on('disconnect', (reason: string) => {
       deadline.disarm();
       this.channel?.close();
@@ -170,7 +174,8 @@ export class ManagerLink extends EventEmitter {
       const base = manager.url.replace(/\/+$/, '');
       const response = await fetch(`${base}/socket-mesh/port`, { signal: AbortSignal.timeout(5000) });
       if (!response.ok) {
-        const hint = response.status === 404 ? ' (behind app.setGlobalPrefix()? put the prefix in the url: http://host:port/api)' : '';
+        const hint =
+          response.status === 404 ? ' (behind app.setGlobalPrefix()? put the prefix in the url: http://host:port/api)' : '';
         throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}${hint}`);
       }
       const body = (await response.json()) as { port?: unknown };
@@ -184,7 +189,8 @@ export class ManagerLink extends EventEmitter {
     let result;
     try {
       result = this.handshake.complete(hello);
-      if (result.peer.role !== 'manager') throw new MeshError(MeshErrorCode.AUTH_FAILED, `expected the manager, found a ${result.peer.role}`);
+      if (result.peer.role !== 'manager')
+        throw new MeshError(MeshErrorCode.AUTH_FAILED, `expected the manager, found a ${result.peer.role}`);
     } catch (err) {
       // Here it is this worker refusing the manager, not the other way round: say so.
       const reason = err instanceof Error ? err.message : String(err);
@@ -233,7 +239,9 @@ export class ManagerLink extends EventEmitter {
       return;
     }
     const err = new MeshError(
-      error?.code === MeshErrorCode.AUTH_FAILED || error?.code === MeshErrorCode.ACCESS_DENIED || error?.code === MeshErrorCode.SCHEMA_INVALID
+      error?.code === MeshErrorCode.AUTH_FAILED ||
+        error?.code === MeshErrorCode.ACCESS_DENIED ||
+        error?.code === MeshErrorCode.SCHEMA_INVALID
         ? error.code
         : MeshErrorCode.AUTH_FAILED,
       `the manager refused this worker: ${typeof error?.message === 'string' ? error.message : 'no reason given'}`,
@@ -265,7 +273,9 @@ export class ManagerLink extends EventEmitter {
 
 /** MESH_OVERLOADED, or an older manager's rate-limit text: retry, do not give up. */
 function isTransientRefusal(error: Partial<SerializedMeshError> | undefined): boolean {
-  return error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'));
+  return (
+    error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'))
+  );
 }
 
 function describeManager(manager: ManagerAddress): string {

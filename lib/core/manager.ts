@@ -116,11 +116,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
-    this.routes = new ManagerHttp({ port: () => this.port, nodes: () => this.nodes(), events: this }, validateHttpAuth(options.httpAuth));
+    this.routes = new ManagerHttp(
+      { port: () => this.port, nodes: () => this.nodes(), events: this },
+      validateHttpAuth(options.httpAuth),
+    );
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      heartbeat: { interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval, timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout },
+      heartbeat: {
+        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+      },
       // No HTTP route on the socket port: discovery has its own port (or the Nest app).
       onRequest: (_req, res) => res.writeHead(404).end(),
       gate: new ConnectionGate({
@@ -199,23 +205,27 @@ export class Manager extends EventEmitter<ManagerEvents> {
     if (turn > 0 && !(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
     let accepted;
     try {
-      accepted = await acceptHandshake(socket, this.#keys, { role: 'manager', worker: 'manager', variant: 'manager' }, this.handshakeTimeout);
+      accepted = await acceptHandshake(
+        socket,
+        this.#keys,
+        { role: 'manager', worker: 'manager', variant: 'manager' },
+        this.handshakeTimeout,
+      );
     } catch (err) {
       // A worker with other keys retries forever: one warning per address, then debug.
-      this.refusals.warn(`${address} ${claimedWorker(socket)}`, `refused a connection from ${address}: ${(err as Error).message}`);
+      this.refusals.warn(
+        `${address} ${claimedWorker(socket)}`,
+        `refused a connection from ${address}: ${(err as Error).message}`,
+      );
       return;
     }
     const { peer, session: keys } = accepted;
     const session = { socket } as Session;
-    session.channel = new SecureChannel(
-      socket,
-      keys,
-      {
-        maxFrameSize: this.maxFrameSize,
-        onMessage: (message) => this.onMessage(session, peer, message),
-        onViolation: (reason) => this.logger.warn(`dropped ${peer.worker}/${peer.variant}: ${reason}`),
-      },
-    );
+    session.channel = new SecureChannel(socket, keys, {
+      maxFrameSize: this.maxFrameSize,
+      onMessage: (message) => this.onMessage(session, peer, message),
+      onViolation: (reason) => this.logger.warn(`dropped ${peer.worker}/${peer.variant}: ${reason}`),
+    });
     this.sessions.add(session);
     const registerTimer = setTimeout(() => {
       if (!session.instance) this.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, 'no registration received'));

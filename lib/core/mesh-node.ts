@@ -105,7 +105,9 @@ export class MeshNode extends EventEmitter {
       },
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
-    this.server.on('caller.disconnected', (p: MeshEventPayload) => this.emit('peer.disconnected', { ...p, direction: 'incoming' }));
+    this.server.on('caller.disconnected', (p: MeshEventPayload) =>
+      this.emit('peer.disconnected', { ...p, direction: 'incoming' }),
+    );
     this.directory = new PeerDirectory({
       self,
       keys: this.#keys,
@@ -158,7 +160,9 @@ export class MeshNode extends EventEmitter {
     gaugeSources.add(this.gauges);
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
-    this.logger.info(startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues));
+    this.logger.info(
+      startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues),
+    );
     this.managerLink.start();
   }
 
@@ -218,7 +222,8 @@ export class MeshNode extends EventEmitter {
       this.dispatcher.idle(),
       new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          if (this.dispatcher.inFlight > 0) this.logger.warn(`${this.dispatcher.inFlight} requests still running after ${drainTimeout} ms; closing anyway`);
+          if (this.dispatcher.inFlight > 0)
+            this.logger.warn(`${this.dispatcher.inFlight} requests still running after ${drainTimeout} ms; closing anyway`);
           resolve();
         }, drainTimeout);
       }),

@@ -129,7 +129,12 @@ export class MeshServer extends EventEmitter {
     const { logger } = this.options;
     let accepted;
     try {
-      accepted = await acceptHandshake(socket, this.options.keys, { role: 'callee', ...this.options.self }, this.options.handshakeTimeout);
+      accepted = await acceptHandshake(
+        socket,
+        this.options.keys,
+        { role: 'callee', ...this.options.self },
+        this.options.handshakeTimeout,
+      );
     } catch (err) {
       // A caller with other keys retries forever: one warning per address, then debug.
       const address = socket.handshake.address;
@@ -141,20 +146,16 @@ export class MeshServer extends EventEmitter {
     const allow = this.options.allow;
     const admitted = peer.role === 'caller' && (allow === 'anyNode' || allow.includes(peer.worker));
     const link = new IncomingLink(label, socket, { worker: peer.worker, variant: peer.variant });
-    link.channel = new SecureChannel(
-      socket,
-      session,
-      {
-        maxFrameSize: this.options.maxFrameSize,
-        onMessage: (message) => this.options.dispatcher.handle(link, message),
-        onViolation: (reason) => {
-          if (!this.violationsLogged.has(socket)) {
-            this.violationsLogged.add(socket);
-            logger.warn(`dropped ${label}: ${reason}`);
-          }
-        },
+    link.channel = new SecureChannel(socket, session, {
+      maxFrameSize: this.options.maxFrameSize,
+      onMessage: (message) => this.options.dispatcher.handle(link, message),
+      onViolation: (reason) => {
+        if (!this.violationsLogged.has(socket)) {
+          this.violationsLogged.add(socket);
+          logger.warn(`dropped ${label}: ${reason}`);
+        }
       },
-    );
+    });
     // Callers wait for WELCOME before sending anything, so early frames are never legitimate.
     accepted.takeEarlyFrames();
     const channel = link.channel;

@@ -96,7 +96,9 @@ export class PeerLink extends EventEmitter {
     // In clear, before the keys are proven, a refusal is a hint: anyone on the path can send one.
     // Only a sealed DENIED ends the link; this one just ends the attempt (the server hangs up).
     this.socket.on(Events.DENY, (error: Partial<SerializedMeshError> | undefined) =>
-      this.logAuthFailure(`refused before the handshake: ${typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason'}`),
+      this.logAuthFailure(
+        `refused before the handshake: ${typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason'}`,
+      ),
     );
     this.socket.on('disconnect', (reason: string) => this.onDisconnect(reason));
     this.socket.on('connect_error', (err: Error) => {
@@ -276,10 +278,13 @@ export class PeerLink extends EventEmitter {
     // socket.io-client does not reconnect after a server-side disconnect (a refusal, a drain);
     // we still want to, but with backoff so a refusing peer is not hammered.
     if (!this.socket.active && !this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
-      }, this.retryDelay * (0.75 + Math.random() * 0.5));
+      this.retryTimer = setTimeout(
+        () => {
+          this.retryTimer = undefined;
+          if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
+        },
+        this.retryDelay * (0.75 + Math.random() * 0.5),
+      );
       this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
     }
   }
@@ -309,7 +314,13 @@ export class PeerLink extends EventEmitter {
     for (const [id, call] of this.pending) {
       if (call.deadline <= now) {
         this.pending.delete(id);
-        call.reject(this.error(MeshErrorCode.TIMEOUT, `${this.label} did not answer '${call.command}' within ${call.timeoutMs} ms`, call.command));
+        call.reject(
+          this.error(
+            MeshErrorCode.TIMEOUT,
+            `${this.label} did not answer '${call.command}' within ${call.timeoutMs} ms`,
+            call.command,
+          ),
+        );
       } else if (call.deadline < next) {
         next = call.deadline;
       }

@@ -162,7 +162,11 @@ const isId = (value: unknown): value is number => typeof value === 'number' && N
 export function readCalleeMessage(message: unknown[]): CalleeMessage | undefined {
   if (message[0] !== Msg.REQUEST || !isId(message[1])) return undefined;
   const head = message[2];
-  if (typeof head !== 'string' && !(Array.isArray(head) && (head.length === 2 || head.length === 3) && typeof head[0] === 'string')) return undefined;
+  if (
+    typeof head !== 'string' &&
+    !(Array.isArray(head) && (head.length === 2 || head.length === 3) && typeof head[0] === 'string')
+  )
+    return undefined;
   return message as RequestMessage;
 }
 

@@ -247,7 +247,9 @@ function commandGroup(
     let options: CommandOptionsInput;
     if (value === null) {
       if (!methodsOptional) {
-        fail(`${cmdWhere}: is null, but this process runs '${worker}' and needs its method (only other workers' commands may be null)`);
+        fail(
+          `${cmdWhere}: is null, but this process runs '${worker}' and needs its method (only other workers' commands may be null)`,
+        );
       }
       method = null;
       options = {};
@@ -281,7 +283,11 @@ export function validateWorkerSchema(worker: string, schema: unknown, methodsOpt
   if (!isPlainObject(schema)) fail(`${where}: schema must be an object, got ${show(schema)}`);
   checkKeys(schema, WORKER_KEYS, where);
   const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(schema, key) ? schema[key] : undefined);
-  const { allow, connect } = rights(worker, { allow: own('_allow'), connect: own('_connect') }, { allow: '_allow', connect: '_connect' });
+  const { allow, connect } = rights(
+    worker,
+    { allow: own('_allow'), connect: own('_connect') },
+    { allow: '_allow', connect: '_connect' },
+  );
 
   const commands: NormalizedWorker['commands'] = Object.create(null) as NormalizedWorker['commands'];
   const cmds = own('_commands');

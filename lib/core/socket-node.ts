@@ -62,7 +62,8 @@ export class SocketNode {
     for (const name of Object.keys(own.commands)) {
       const { spec, method } = own.commands[name]!;
       // validateMeshSchema refuses a null method in the worker this process runs.
-      const handler = (payload: unknown, call?: CallContext) => method!.call(this, payload, handlerContext(own.name, name, spec.kind, call));
+      const handler = (payload: unknown, call?: CallContext) =>
+        method!.call(this, payload, handlerContext(own.name, name, spec.kind, call));
       commands.push({ ...spec, name, handler });
     }
     const o = resolved.node;
@@ -87,10 +88,14 @@ export class SocketNode {
       if (!own.connect.includes(worker) && resolved.workers.has(worker)) {
         // A defined worker outside the connect list is no typo: no near-miss hint for it.
         return Promise.reject(
-          new MeshError(MeshErrorCode.ACCESS_DENIED, `'${own.name}' may not call '${worker}': it is not in this worker's connect list`, {
-            worker,
-            command,
-          }),
+          new MeshError(
+            MeshErrorCode.ACCESS_DENIED,
+            `'${own.name}' may not call '${worker}': it is not in this worker's connect list`,
+            {
+              worker,
+              command,
+            },
+          ),
         );
       }
       return node.call(worker, command, payload, callOptions);

@@ -75,18 +75,22 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
     options.onRequest,
   );
   http.timeout = t;
-  const io = new SocketServer(http, {
-    transports: ['websocket'],
-    serveClient: false,
-    maxHttpBufferSize: options.maxFrameSize + 1024,
-    connectTimeout: options.handshakeTimeout,
-    perMessageDeflate: false,
-    ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
-    // engine.io's heartbeat is the liveness check of every link: the dialer learns these
-    // values in the handshake and drops a link that misses a ping for interval + timeout.
-    pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
-    pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
-  }, options.gate);
+  const io = new SocketServer(
+    http,
+    {
+      transports: ['websocket'],
+      serveClient: false,
+      maxHttpBufferSize: options.maxFrameSize + 1024,
+      connectTimeout: options.handshakeTimeout,
+      perMessageDeflate: false,
+      ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
+      // engine.io's heartbeat is the liveness check of every link: the dialer learns these
+      // values in the handshake and drops a link that misses a ping for interval + timeout.
+      pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
+      pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
+    },
+    options.gate,
+  );
   pending.set(http, io);
   return { http, io };
 }

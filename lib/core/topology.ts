@@ -7,10 +7,7 @@ export interface RightsHolder {
 }
 
 /** Why not, for error messages: 'not-in-connect' | 'refused-by-allow' | undefined when allowed. */
-export function connectionDenial(
-  from: RightsHolder,
-  to: RightsHolder,
-): 'not-in-connect' | 'refused-by-allow' | undefined {
+export function connectionDenial(from: RightsHolder, to: RightsHolder): 'not-in-connect' | 'refused-by-allow' | undefined {
   if (!from.connect.includes(to.name)) return 'not-in-connect';
   // An un-normalised ['anyNode'] (rights that skipped validation) still means everyone.
   if (to.allow === ANY_NODE || to.allow.includes(ANY_NODE)) return undefined;

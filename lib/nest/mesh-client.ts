@@ -11,9 +11,9 @@ import type { MeshContractProxy, WorkerContract } from './worker-contract.js';
  */
 export type MeshNodeProxy<T> = {
   readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (...args: infer A) => infer R
-    ? (...args: undefined extends A[0] ? [payload?: A[0], options?: CallOptions] : [payload: A[0], options?: CallOptions]) => Promise<
-        R extends Observable<infer V> ? V : Awaited<R>
-      >
+    ? (
+        ...args: undefined extends A[0] ? [payload?: A[0], options?: CallOptions] : [payload: A[0], options?: CallOptions]
+      ) => Promise<R extends Observable<infer V> ? V : Awaited<R>>
     : never;
 };
 
@@ -40,7 +40,10 @@ export class MeshClient {
     const since = Date.now();
     const timeout = typeof options?.timeout === 'number' && options.timeout > 0 ? options.timeout : this.host.timeout;
     const mesh = await this.host.startedWithin(timeout, { worker: node, command });
-    const rest = typeof options?.timeout === 'number' ? { ...options, timeout: Math.max(1, options.timeout - (Date.now() - since)) } : options;
+    const rest =
+      typeof options?.timeout === 'number'
+        ? { ...options, timeout: Math.max(1, options.timeout - (Date.now() - since)) }
+        : options;
     return (await mesh.call(node, command, payload, rest)) as T;
   }
 

@@ -3,7 +3,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 
 /** Codes that mean "try again later": nobody to serve it now, or no room for it. */
-const UNAVAILABLE: readonly string[] = [MeshErrorCode.NO_PEER, MeshErrorCode.OVERLOADED, MeshErrorCode.QUEUE_FULL, MeshErrorCode.QUEUE_UNAVAILABLE];
+const UNAVAILABLE: readonly string[] = [
+  MeshErrorCode.NO_PEER,
+  MeshErrorCode.OVERLOADED,
+  MeshErrorCode.QUEUE_FULL,
+  MeshErrorCode.QUEUE_UNAVAILABLE,
+];
 
 /**
  * The HTTP answer for a MeshError at a gateway: a remote HttpException keeps its status and
@@ -12,7 +17,12 @@ const UNAVAILABLE: readonly string[] = [MeshErrorCode.NO_PEER, MeshErrorCode.OVE
  * service's internals), only its code.
  */
 export function meshErrorToHttp(error: MeshError): { status: number; body: unknown } {
-  if (error.code === MeshErrorCode.REMOTE_ERROR && typeof error.status === 'number' && error.status >= 400 && error.status <= 599) {
+  if (
+    error.code === MeshErrorCode.REMOTE_ERROR &&
+    typeof error.status === 'number' &&
+    error.status >= 400 &&
+    error.status <= 599
+  ) {
     return { status: error.status, body: error.response ?? { statusCode: error.status, message: error.message } };
   }
   const status = UNAVAILABLE.includes(error.code) ? 503 : error.code === MeshErrorCode.TIMEOUT ? 504 : 502;

@@ -167,7 +167,10 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
   }
 
   private listenerFailed(label: string, event: string, err: unknown): void {
-    this.logger.error(`@OnMeshEvent('${event}') ${label} failed: ${err instanceof Error ? err.message : String(err)}`, (err as Error)?.stack);
+    this.logger.error(
+      `@OnMeshEvent('${event}') ${label} failed: ${err instanceof Error ? err.message : String(err)}`,
+      (err as Error)?.stack,
+    );
   }
 
   /**

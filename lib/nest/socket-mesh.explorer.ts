@@ -21,12 +21,7 @@ import {
   SOCKET_MESH_WORKER_NAME,
   type MeshEventName,
 } from './socket-mesh.constants.js';
-import {
-  bothKindsMessage,
-  duplicateCommandMessage,
-  scopedProviderMessage,
-  unknownEventMessage,
-} from './socket-mesh.messages.js';
+import { bothKindsMessage, duplicateCommandMessage, scopedProviderMessage, unknownEventMessage } from './socket-mesh.messages.js';
 
 /** A provider method listening to a mesh event. */
 export interface MeshEventListener {
@@ -41,7 +36,9 @@ const MESH_PARAMS_FACTORY: ParamsFactory = {
   exchangeKeyForValue: (type: number, data: unknown, args: unknown[]) => {
     if (type === MeshParamType.CONTEXT) return args?.[1];
     const payload = args?.[0];
-    return typeof data === 'string' && typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[data] : payload;
+    return typeof data === 'string' && typeof payload === 'object' && payload !== null
+      ? (payload as Record<string, unknown>)[data]
+      : payload;
   },
 };
 
@@ -144,7 +141,12 @@ export class SocketMeshExplorer implements OnModuleInit {
     );
   }
 
-  private collectListeners(instance: object, method: (...args: unknown[]) => unknown, label: string, into: MeshEventListener[]): void {
+  private collectListeners(
+    instance: object,
+    method: (...args: unknown[]) => unknown,
+    label: string,
+    into: MeshEventListener[],
+  ): void {
     const events = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method) as unknown[] | undefined;
     for (const event of events ?? []) {
       if (!(MESH_EVENTS as readonly unknown[]).includes(event)) {
@@ -154,7 +156,13 @@ export class SocketMeshExplorer implements OnModuleInit {
     }
   }
 
-  private commandOf(instance: object, prototype: Methods, methodName: string, label: string, moduleKey: string): LocalCommand | undefined {
+  private commandOf(
+    instance: object,
+    prototype: Methods,
+    methodName: string,
+    label: string,
+    moduleKey: string,
+  ): LocalCommand | undefined {
     const method = prototype[methodName];
     const balanced: unknown = Reflect.getOwnMetadata(BALANCED_METADATA, method);
     const broadcast: unknown = Reflect.getOwnMetadata(BROADCAST_METADATA, method);
@@ -182,7 +190,8 @@ export class SocketMeshExplorer implements OnModuleInit {
   ): (payload: unknown, context: MeshHandlerContext) => Promise<unknown> {
     const host = instance.constructor;
     // An undecorated first parameter is the payload, typed 'body' for pipes like ValidationPipe.
-    const params = (Reflect.getMetadata(MESH_ARGS_METADATA, host, methodName) as Record<string, { index: number }> | undefined) ?? {};
+    const params =
+      (Reflect.getMetadata(MESH_ARGS_METADATA, host, methodName) as Record<string, { index: number }> | undefined) ?? {};
     if (!Object.values(params).some((param) => param.index === 0)) {
       const payload = { index: 0, data: undefined, pipes: [] };
       Reflect.defineMetadata(MESH_ARGS_METADATA, { ...params, [`${MeshParamType.PAYLOAD}:0`]: payload }, host, methodName);

@@ -59,7 +59,10 @@ export class SocketMeshModule {
     return SocketMeshModule.manager(createManagerAsyncProviders(options), options.imports ?? []);
   }
 
-  private static worker(providers: DynamicModule['providers'] & unknown[], imports: NonNullable<DynamicModule['imports']>): DynamicModule {
+  private static worker(
+    providers: DynamicModule['providers'] & unknown[],
+    imports: NonNullable<DynamicModule['imports']>,
+  ): DynamicModule {
     return {
       global: true,
       module: SocketMeshModule,
@@ -69,7 +72,10 @@ export class SocketMeshModule {
     };
   }
 
-  private static manager(providers: DynamicModule['providers'] & unknown[], imports: NonNullable<DynamicModule['imports']>): DynamicModule {
+  private static manager(
+    providers: DynamicModule['providers'] & unknown[],
+    imports: NonNullable<DynamicModule['imports']>,
+  ): DynamicModule {
     return {
       global: true,
       module: SocketMeshModule,

@@ -49,7 +49,8 @@ function managerAddress(r: OptionReader | undefined, parent: OptionReader): Mana
     } catch {
       parsed = undefined;
     }
-    if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') r.fail('url', 'an http(s) URL such as http://manager:3000');
+    if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
+      r.fail('url', 'an http(s) URL such as http://manager:3000');
     return { url };
   }
   r.checkKeys(['host', 'port']);
@@ -62,7 +63,9 @@ function managerAddress(r: OptionReader | undefined, parent: OptionReader): Mana
 /** Checks a worker's options and applies the defaults; throws MESH_SCHEMA_INVALID naming the field. */
 export function resolveWorkerOptions(worker: string, options: unknown): ResolvedWorkerOptions {
   if (typeof worker !== 'string' || worker.length === 0) {
-    throw invalidOptions(`socket-mesh: SocketMeshModule.forWorker(name): the worker name must be a non-empty string, got ${describeValue(worker)}`);
+    throw invalidOptions(
+      `socket-mesh: SocketMeshModule.forWorker(name): the worker name must be a non-empty string, got ${describeValue(worker)}`,
+    );
   }
   const r = OptionReader.of(workerLabel(worker), options);
   r.checkKeys(WORKER_KEYS);
@@ -89,11 +92,15 @@ export function resolveWorkerOptions(worker: string, options: unknown): Resolved
  */
 export function resolveNamedWorkerOptions(where: string, named: unknown): ResolvedWorkerOptions {
   if (typeof named !== 'object' || named === null || Array.isArray(named)) {
-    throw invalidOptions(`socket-mesh: ${where}: the factory must return an object with the worker's name and options, got ${describeValue(named)}`);
+    throw invalidOptions(
+      `socket-mesh: ${where}: the factory must return an object with the worker's name and options, got ${describeValue(named)}`,
+    );
   }
   const { name, ...options } = named as Record<string, unknown>;
   if (typeof name !== 'string' || name.length === 0) {
-    throw invalidOptions(`socket-mesh: ${where}: the factory must return the worker's 'name' (a non-empty string), got ${describeValue(name)}`);
+    throw invalidOptions(
+      `socket-mesh: ${where}: the factory must return the worker's 'name' (a non-empty string), got ${describeValue(name)}`,
+    );
   }
   return resolveWorkerOptions(name, options);
 }

@@ -60,8 +60,11 @@ export function createWorkerAsyncProviders(worker: string, options: SocketMeshWo
 export function createNamedWorkerAsyncProviders(options: SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions>): Provider[] {
   const where = 'SocketMeshModule.forWorkerAsync()';
   return [
-    ...asyncOptionsProviders(where, SOCKET_MESH_NAMED_WORKER_OPTIONS, options, (f: SocketMeshWorkerOptionsFactory<SocketMeshNamedWorkerOptions>) =>
-      f.createSocketMeshOptions(),
+    ...asyncOptionsProviders(
+      where,
+      SOCKET_MESH_NAMED_WORKER_OPTIONS,
+      options,
+      (f: SocketMeshWorkerOptionsFactory<SocketMeshNamedWorkerOptions>) => f.createSocketMeshOptions(),
     ),
     {
       provide: SOCKET_MESH_WORKER_NAME,
@@ -96,7 +99,8 @@ const SOCKET_MESH_NAMED_WORKER_OPTIONS = Symbol('SOCKET_MESH_NAMED_WORKER_OPTION
 function asyncOptionsProviders<F>(
   where: string,
   token: symbol,
-  options: SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions> | SocketMeshWorkerAsyncOptions | SocketMeshManagerAsyncOptions,
+  options:
+    SocketMeshWorkerAsyncOptions<SocketMeshNamedWorkerOptions> | SocketMeshWorkerAsyncOptions | SocketMeshManagerAsyncOptions,
   create: (factory: F) => unknown,
 ): Provider[] {
   const given = [options?.useFactory, options?.useClass, options?.useExisting].filter((x) => x !== undefined);
@@ -104,7 +108,11 @@ function asyncOptionsProviders<F>(
   if (options.useFactory) {
     return [{ provide: token, useFactory: options.useFactory, inject: options.inject ?? [] }];
   }
-  const fromClass = (factoryClass: InjectionToken): Provider => ({ provide: token, useFactory: (factory: F) => create(factory), inject: [factoryClass] });
+  const fromClass = (factoryClass: InjectionToken): Provider => ({
+    provide: token,
+    useFactory: (factory: F) => create(factory),
+    inject: [factoryClass],
+  });
   if (options.useClass) return [fromClass(options.useClass), { provide: options.useClass, useClass: options.useClass }];
   if (options.useExisting) return [fromClass(options.useExisting)];
   throw invalidOptions(asyncOptionsMessage(where));

@@ -29,7 +29,10 @@ export interface WorkerContract<N extends string = string, C extends Record<stri
 }
 
 /** `defineWorker('NodeB', { status: command.balanced<{ test: string }, { status: string }>(), … })`. */
-export function defineWorker<const N extends string, const C extends Record<string, AnyCommand>>(name: N, commands: C): WorkerContract<N, C> {
+export function defineWorker<const N extends string, const C extends Record<string, AnyCommand>>(
+  name: N,
+  commands: C,
+): WorkerContract<N, C> {
   return { name, commands };
 }
 

@@ -17,7 +17,11 @@ const describeHosts = why ? describe.skip : describe;
 const DRAIN = 1000;
 
 /** Sequential calls for `ms` (a scenario duration, not a synchronisation): how many failed, by code. */
-async function callFor(node: WorkerHandle, ms: number, options: Record<string, unknown>): Promise<{ ok: number; failed: string[] }> {
+async function callFor(
+  node: WorkerHandle,
+  ms: number,
+  options: Record<string, unknown>,
+): Promise<{ ok: number; failed: string[] }> {
   const out = { ok: 0, failed: [] as string[] };
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -56,11 +60,26 @@ describeHosts('across hosts: liveness, heal, close', () => {
     manager = await startManager('plain', { netns: hosts[0]!.ns, logLevel: 'warn' });
     const common = { manager: { host: hosts[0]!.ip, port: manager.port }, logLevel: 'warn' as const, drainTimeout: DRAIN };
     const nodeB = (variant: string, host: LabHost, extra: Record<string, unknown> = {}) =>
-      startWorker('plain', { ...common, worker: 'NodeB', variant, allow: ['NodeA'], advertiseHost: host.ip, netns: host.ns, ...extra });
+      startWorker('plain', {
+        ...common,
+        worker: 'NodeB',
+        variant,
+        allow: ['NodeA'],
+        advertiseHost: host.ip,
+        netns: host.ns,
+        ...extra,
+      });
     b1 = await nodeB('b1', hosts[1]!);
     await nodeB('b2', hosts[2]!, { hangStatus: true });
     b3 = await nodeB('b3', hosts[4]!);
-    nodeA = await startWorker('plain', { ...common, worker: 'NodeA', variant: 'a1', connect: ['NodeB'], advertiseHost: hosts[3]!.ip, netns: hosts[3]!.ns });
+    nodeA = await startWorker('plain', {
+      ...common,
+      worker: 'NodeA',
+      variant: 'a1',
+      connect: ['NodeB'],
+      advertiseHost: hosts[3]!.ip,
+      netns: hosts[3]!.ns,
+    });
     for (const v of ['b1', 'b2', 'b3']) await nodeA.waitForEvent('peer.connected', (p) => p.variant === v, 20_000);
   }, 90_000);
 

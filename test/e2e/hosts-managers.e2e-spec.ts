@@ -5,7 +5,15 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { NetnsLab, netnsUnavailable, type LabHost } from '../support/netns.js';
-import { killAll, startManager, startWorker, stopAll, type Front, type ManagerHandle, type WorkerHandle } from '../support/mesh-process.js';
+import {
+  killAll,
+  startManager,
+  startWorker,
+  stopAll,
+  type Front,
+  type ManagerHandle,
+  type WorkerHandle,
+} from '../support/mesh-process.js';
 
 const why = netnsUnavailable();
 if (why) console.warn(`hosts-managers: skipped: ${why}`);
@@ -35,13 +43,22 @@ describeHosts.each([
     const nodeB = (variant: string, host: LabHost) =>
       startWorker(front, { ...common, worker: 'NodeB', variant, allow: ['NodeA'], advertiseHost: host.ip, netns: host.ns });
     const b1 = await nodeB('b1', hb1);
-    const a1: WorkerHandle = await startWorker(front, { ...common, worker: 'NodeA', variant: 'a1', connect: ['NodeB'], advertiseHost: ha1.ip, netns: ha1.ns });
+    const a1: WorkerHandle = await startWorker(front, {
+      ...common,
+      worker: 'NodeA',
+      variant: 'a1',
+      connect: ['NodeB'],
+      advertiseHost: ha1.ip,
+      netns: ha1.ns,
+    });
     await a1.waitForEvent('peer.connected', (p) => p.variant === 'b1', 20_000);
     // Registered with both managers: one 'connected' per manager.
-    for (const w of [a1, b1]) await w.waitForEvent('connected', () => w.history.filter((r) => r.name === 'connected').length >= 2, 10_000);
+    for (const w of [a1, b1])
+      await w.waitForEvent('connected', () => w.history.filter((r) => r.name === 'connected').length >= 2, 10_000);
 
     await m1.kill('SIGKILL');
-    for (let i = 0; i < 20; i++) await expect(a1.callOk('NodeB', 'status', { test: `m1-down-${i}` })).resolves.toMatchObject({ variant: 'b1' });
+    for (let i = 0; i < 20; i++)
+      await expect(a1.callOk('NodeB', 'status', { test: `m1-down-${i}` })).resolves.toMatchObject({ variant: 'b1' });
     // A NodeB started while m1 is down is discovered through m2.
     const discovered = Date.now();
     await nodeB('b2', hb2);
@@ -53,7 +70,9 @@ describeHosts.each([
     const marks = new Map([a1, b1].map((w) => [w, w.mark()]));
     m1 = await startManager(front, { netns: h1.ns, logLevel: 'warn', port: managers[0]!.port });
     const back = Date.now();
-    const times = await Promise.all([...marks].map(([w, since]) => w.waitForEvent('connected', () => true, 10_000, since).then((r) => r.at - back)));
+    const times = await Promise.all(
+      [...marks].map(([w, since]) => w.waitForEvent('connected', () => true, 10_000, since).then((r) => r.at - back)),
+    );
     console.log(`${front}: restarted manager complete again after ${Math.max(...times)} ms`);
     expect(Math.max(...times)).toBeLessThanOrEqual(2000);
 
@@ -62,7 +81,8 @@ describeHosts.each([
     await nodeB('b3', hb3);
     await a1.waitForEvent('peer.connected', (p) => p.variant === 'b3', 15_000);
     const answered = new Set<string>();
-    for (let i = 0; i < 30; i++) answered.add((await a1.callOk<{ variant: string }>('NodeB', 'status', { test: `m2-down-${i}` })).variant);
+    for (let i = 0; i < 30; i++)
+      answered.add((await a1.callOk<{ variant: string }>('NodeB', 'status', { test: `m2-down-${i}` })).variant);
     expect([...answered].sort()).toEqual(['b1', 'b2', 'b3']);
   }, 120_000);
 });

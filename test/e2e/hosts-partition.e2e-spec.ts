@@ -21,9 +21,30 @@ describeHosts('across hosts: silent partition', () => {
     const manager = await startManager('plain', { netns: hosts[0]!.ns });
     const address = { host: hosts[0]!.ip, port: manager.port };
     const common = { manager: address, logLevel: 'warn' as const };
-    await startWorker('plain', { ...common, worker: 'NodeB', variant: 'b1', allow: ['NodeA'], advertiseHost: hosts[1]!.ip, netns: hosts[1]!.ns });
-    await startWorker('plain', { ...common, worker: 'NodeB', variant: 'b2', allow: ['NodeA'], advertiseHost: hosts[2]!.ip, netns: hosts[2]!.ns });
-    nodeA = await startWorker('plain', { ...common, worker: 'NodeA', variant: 'a1', connect: ['NodeB'], advertiseHost: hosts[3]!.ip, netns: hosts[3]!.ns });
+    await startWorker('plain', {
+      ...common,
+      worker: 'NodeB',
+      variant: 'b1',
+      allow: ['NodeA'],
+      advertiseHost: hosts[1]!.ip,
+      netns: hosts[1]!.ns,
+    });
+    await startWorker('plain', {
+      ...common,
+      worker: 'NodeB',
+      variant: 'b2',
+      allow: ['NodeA'],
+      advertiseHost: hosts[2]!.ip,
+      netns: hosts[2]!.ns,
+    });
+    nodeA = await startWorker('plain', {
+      ...common,
+      worker: 'NodeA',
+      variant: 'a1',
+      connect: ['NodeB'],
+      advertiseHost: hosts[3]!.ip,
+      netns: hosts[3]!.ns,
+    });
     await nodeA.waitForEvent('peer.connected', (p) => p.variant === 'b1', 15_000);
     await nodeA.waitForEvent('peer.connected', (p) => p.variant === 'b2', 15_000);
   }, 60_000);

@@ -26,13 +26,39 @@ describeHosts('across hosts: rolling deploy', () => {
     const manager = await startManager('plain', { netns: hm.ns, logLevel: 'warn' });
     const common = { manager: { host: hm.ip, port: manager.port }, logLevel: 'warn' as const, drainTimeout: 2000 };
     const startB = (i: number) =>
-      startWorker('plain', { ...common, worker: 'NodeB', variant: `b${i}`, allow: ['NodeA'], advertiseHost: hb[i]!.ip, netns: hb[i]!.ns });
+      startWorker('plain', {
+        ...common,
+        worker: 'NodeB',
+        variant: `b${i}`,
+        allow: ['NodeA'],
+        advertiseHost: hb[i]!.ip,
+        netns: hb[i]!.ns,
+      });
     const nodes: WorkerHandle[] = [];
     for (let i = 0; i < hb.length; i++) nodes.push(await startB(i));
-    const a1 = await startWorker('plain', { ...common, worker: 'NodeA', variant: 'a1', connect: ['NodeB'], advertiseHost: ha.ip, netns: ha.ns });
+    const a1 = await startWorker('plain', {
+      ...common,
+      worker: 'NodeA',
+      variant: 'a1',
+      connect: ['NodeB'],
+      advertiseHost: ha.ip,
+      netns: ha.ns,
+    });
     for (let i = 0; i < hb.length; i++) await a1.waitForEvent('peer.connected', (p) => p.variant === `b${i}`, 20_000);
 
-    const load = runLoad(a1, { tag: 'rolling', worker: 'NodeB', command: 'slow', slowMs: 20, concurrency: 8, durationMs: 120_000, options: { retries: 3, timeout: 10_000 } }, 180_000);
+    const load = runLoad(
+      a1,
+      {
+        tag: 'rolling',
+        worker: 'NodeB',
+        command: 'slow',
+        slowMs: 20,
+        concurrency: 8,
+        durationMs: 120_000,
+        options: { retries: 3, timeout: 10_000 },
+      },
+      180_000,
+    );
     for (let i = 0; i < hb.length; i++) {
       const since = a1.mark();
       await nodes[i]!.stop();
@@ -41,7 +67,9 @@ describeHosts('across hosts: rolling deploy', () => {
     }
     await stopLoad(a1, 'rolling');
     const summary = await load;
-    console.log(`rolling deploy over ${hb.length} hosts: ${summary.calls} calls, ${summary.ok} ok, failures ${JSON.stringify(summary.byCode)}`);
+    console.log(
+      `rolling deploy over ${hb.length} hosts: ${summary.calls} calls, ${summary.ok} ok, failures ${JSON.stringify(summary.byCode)}`,
+    );
     expect(summary.calls).toBeGreaterThan(100);
     expect(summary.byCode).toEqual({});
     expect(summary.ok).toBe(summary.calls);

@@ -22,7 +22,12 @@ function assertBuilt(): void {
 
 /** Environment for the CLI: the test keys unless `env` overrides them (undefined removes a variable). */
 export function cliEnv(env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const merged: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', MESH_PUBLIC_KEY: TEST_KEYS.publicKey, MESH_PRIVATE_KEY: TEST_KEYS.privateKey };
+  const merged: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    MESH_PUBLIC_KEY: TEST_KEYS.publicKey,
+    MESH_PRIVATE_KEY: TEST_KEYS.privateKey,
+  };
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete merged[key];
     else merged[key] = value;
@@ -62,7 +67,11 @@ export interface CliManager {
 const READY = /socket-mesh manager ready: sockets on port (\d+), HTTP on http:\/\/[^:]+:(\d+)/;
 
 /** Starts `socket-mesh manager ...args` and resolves once it prints its ready line. */
-export function startCliManager(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 20_000): Promise<CliManager> {
+export function startCliManager(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 20_000,
+): Promise<CliManager> {
   assertBuilt();
   const child = spawn(process.execPath, [CLI_PATH, 'manager', ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

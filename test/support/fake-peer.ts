@@ -38,7 +38,12 @@ export class FakePeer {
       };
       const index = this.connections.push(connection) - 1;
       // engine.io open packet; socket.io CONNECT answered as a server would.
-      ws.send(JSON.stringify({ sid: `fake${index}`, upgrades: [], pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6 }).replace(/^/, '0'));
+      ws.send(
+        JSON.stringify({ sid: `fake${index}`, upgrades: [], pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6 }).replace(
+          /^/,
+          '0',
+        ),
+      );
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         const text = isBinary ? '' : data.toString('utf8');
         if (text === '2') ws.send('3');

@@ -197,6 +197,10 @@ export interface LoadStats {
 export type FixtureMessage =
   /** worker: mesh server listens (port) — registration is reported as event 'connected'. manager: socket port (+ httpPort for Nest / discoveryPort for plain) */
   | { type: 'ready'; variant?: string; port: number; httpPort?: number }
-  | { type: 'event'; name: 'connected' | 'peer.connected' | 'peer.disconnected'; payload: { worker: string; variant: string; direction?: string } }
+  | {
+      type: 'event';
+      name: 'connected' | 'peer.connected' | 'peer.disconnected';
+      payload: { worker: string; variant: string; direction?: string };
+    }
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: SerializedFixtureError };

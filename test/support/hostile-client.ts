@@ -11,7 +11,12 @@ import { connect as tcpConnect, type Socket as TcpSocket } from 'node:net';
 import { io, type Socket as IoSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { FrameOpener, FrameSealer } from '../../lib/core/crypto/frame-cipher.js';
-import { HandshakeInitiator, type HandshakeIdentity, type HelloMessage, type ProofMessage } from '../../lib/core/crypto/handshake.js';
+import {
+  HandshakeInitiator,
+  type HandshakeIdentity,
+  type HelloMessage,
+  type ProofMessage,
+} from '../../lib/core/crypto/handshake.js';
 import type { MeshKeys } from '../../lib/core/crypto/mesh-keys.js';
 import type { SerializedMeshError } from '../../lib/core/errors.js';
 import type { MeshLogger } from '../../lib/core/logger.js';
@@ -88,7 +93,10 @@ export class CapturingLogger implements MeshLogger {
       };
       const timer = setTimeout(() => {
         this.emitter.off('line', listener);
-        const tail = this.lines.slice(mark).map((l) => `  ${l.level}: ${l.message}`).join('\n');
+        const tail = this.lines
+          .slice(mark)
+          .map((l) => `  ${l.level}: ${l.message}`)
+          .join('\n');
         reject(new Error(`timed out after ${ms} ms waiting for a log line matching ${String(pattern)}; logged since:\n${tail}`));
       }, ms);
       this.emitter.on('line', listener);
@@ -174,7 +182,9 @@ export function openRawWs(port: number): WsPeer {
   ws.on('error', () => {
     // a refused or reset connection ends in 'close'; that is what the tests wait on
   });
-  const closed = new Promise<{ code: number; at: number }>((resolve) => ws.once('close', (code: number) => resolve({ code, at: Date.now() })));
+  const closed = new Promise<{ code: number; at: number }>((resolve) =>
+    ws.once('close', (code: number) => resolve({ code, at: Date.now() })),
+  );
   const opened = new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('close', () => reject(new Error('closed before open')));
@@ -237,7 +247,12 @@ export async function rawWsKeyHolder(
   await within(peer.opened, ms, 'the WebSocket to open');
   const initiator = new HandshakeInitiator(keys, identity);
   wsSend(peer.ws, `40${JSON.stringify({ hello: initiator.hello })}`);
-  const helloPacket = await waitForWs(peer, (m) => typeof m === 'string' && m.startsWith(`42["${Events.HELLO}"`), ms, 'the server hello');
+  const helloPacket = await waitForWs(
+    peer,
+    (m) => typeof m === 'string' && m.startsWith(`42["${Events.HELLO}"`),
+    ms,
+    'the server hello',
+  );
   const { proof, session } = initiator.onServerHello((JSON.parse((helloPacket as string).slice(2)) as unknown[])[1]);
   wsSend(peer.ws, `42${JSON.stringify([Events.PROOF, proof])}`);
   if (firstMessages) {
@@ -250,7 +265,12 @@ export async function rawWsKeyHolder(
 }
 
 /** Resolves with the first message the server sent (already, or to come) passing `predicate`. */
-export function waitForWs(peer: WsPeer, predicate: (m: string | Buffer) => boolean, ms: number, what: string): Promise<string | Buffer> {
+export function waitForWs(
+  peer: WsPeer,
+  predicate: (m: string | Buffer) => boolean,
+  ms: number,
+  what: string,
+): Promise<string | Buffer> {
   const found = peer.received.find(predicate);
   if (found !== undefined) return Promise.resolve(found);
   return new Promise((resolve, reject) => {
@@ -263,7 +283,11 @@ export function waitForWs(peer: WsPeer, predicate: (m: string | Buffer) => boole
     };
     const timer = setTimeout(() => {
       peer.ws.off('message', listener);
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}; received ${JSON.stringify(peer.received.map(String)).slice(0, 300)}`));
+      reject(
+        new Error(
+          `timed out after ${ms} ms waiting for ${what}; received ${JSON.stringify(peer.received.map(String)).slice(0, 300)}`,
+        ),
+      );
     }, ms);
     peer.ws.on('message', listener);
   });
@@ -374,7 +398,9 @@ export class KeyHolder {
   /** Seals a plaintext (a message batch, or any string / bytes) with this connection's next counter. */
   seal(plaintext: unknown[][] | string | Buffer): Buffer {
     if (!this.sealer) throw new Error('no session: the handshake did not complete');
-    const bytes = Buffer.isBuffer(plaintext) ? plaintext : Buffer.from(typeof plaintext === 'string' ? plaintext : JSON.stringify(plaintext), 'utf8');
+    const bytes = Buffer.isBuffer(plaintext)
+      ? plaintext
+      : Buffer.from(typeof plaintext === 'string' ? plaintext : JSON.stringify(plaintext), 'utf8');
     return this.sealer.seal(bytes);
   }
 
@@ -411,7 +437,9 @@ export class KeyHolder {
       };
       const timer = setTimeout(() => {
         this.events.off('message', listener);
-        reject(new Error(`timed out after ${ms} ms waiting for a message; received ${JSON.stringify(this.received).slice(0, 500)}`));
+        reject(
+          new Error(`timed out after ${ms} ms waiting for a message; received ${JSON.stringify(this.received).slice(0, 500)}`),
+        );
       }, ms);
       this.events.on('message', listener);
     });
@@ -476,7 +504,26 @@ export class Rng {
   }
   string(maxLength: number): string {
     const alphabet = [
-      'a', 'Z', '0', ' ', '"', '\\', '{', '}', '[', ']', ',', ':', '\u0000', '\u00e9', '\u2028', '\ud83d\ude00', '\ud800', '_', '$', '%',
+      'a',
+      'Z',
+      '0',
+      ' ',
+      '"',
+      '\\',
+      '{',
+      '}',
+      '[',
+      ']',
+      ',',
+      ':',
+      '\u0000',
+      '\u00e9',
+      '\u2028',
+      '\ud83d\ude00',
+      '\ud800',
+      '_',
+      '$',
+      '%',
     ];
     let s = '';
     const n = this.int(maxLength + 1);

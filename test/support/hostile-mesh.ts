@@ -61,7 +61,12 @@ export interface HostileMesh {
 
 let callCounter = 0;
 
-export function workerOptions(manager: Manager, worker: string, logger: CapturingLogger, extra: Partial<ConstructorParameters<typeof MeshNode>[0]> = {}) {
+export function workerOptions(
+  manager: Manager,
+  worker: string,
+  logger: CapturingLogger,
+  extra: Partial<ConstructorParameters<typeof MeshNode>[0]> = {},
+) {
   return {
     worker,
     manager: { host: '127.0.0.1', port: manager.port },
@@ -99,7 +104,9 @@ export async function startHostileMesh(): Promise<HostileMesh> {
     registrationsPerSecond: 1_000_000,
   });
   await manager.ready();
-  const nodeB = new MeshNode(workerOptions(manager, 'NodeB', logs.nodeB, { variant: 'NodeB-1', allow: ['NodeA'], commands: [statusCommand] }));
+  const nodeB = new MeshNode(
+    workerOptions(manager, 'NodeB', logs.nodeB, { variant: 'NodeB-1', allow: ['NodeA'], commands: [statusCommand] }),
+  );
   const nodeA = new MeshNode(workerOptions(manager, 'NodeA', logs.nodeA, { variant: 'NodeA-1', connect: ['NodeB'] }));
   const linked = waitForEmit(nodeA, 'peer.connected', 10_000, (p: { worker: string }) => p.worker === 'NodeB');
   await nodeB.start();
@@ -108,7 +115,10 @@ export async function startHostileMesh(): Promise<HostileMesh> {
 
   const assertServing = async (tag: unknown = ++callCounter) => {
     await expect(nodeA.call('NodeB', 'status', { tag }, { timeout: 3000 })).resolves.toEqual({ status: 'ok', echo: { tag } });
-    const variants = manager.nodes().map((n) => n.variant).sort();
+    const variants = manager
+      .nodes()
+      .map((n) => n.variant)
+      .sort();
     expect(variants).toEqual(expect.arrayContaining(['NodeA-1', 'NodeB-1']));
     expect(nodeA.peers('NodeB').map((p) => p.variant)).toEqual(['NodeB-1']);
   };
@@ -116,7 +126,9 @@ export async function startHostileMesh(): Promise<HostileMesh> {
   const assertRegistrationWorks = async () => {
     await offTestStack();
     const logger = new CapturingLogger();
-    const probe = new MeshNode(workerOptions(manager, 'NodeC', logger, { variant: `NodeC-probe-${++callCounter}`, allow: ['NodeA'] }));
+    const probe = new MeshNode(
+      workerOptions(manager, 'NodeC', logger, { variant: `NodeC-probe-${++callCounter}`, allow: ['NodeA'] }),
+    );
     try {
       await probe.start();
       await probe.ready();
@@ -151,7 +163,12 @@ export async function startHostileMesh(): Promise<HostileMesh> {
  * mesh server's admitted links / the manager's sessions. Private fields, read on purpose: a leak
  * there is exactly what a flood of hostile connections would cause.
  */
-export function serverLoad(mesh: HostileMesh): { meshClients: number; meshLinks: number; managerClients: number; managerSessions: number } {
+export function serverLoad(mesh: HostileMesh): {
+  meshClients: number;
+  meshLinks: number;
+  managerClients: number;
+  managerSessions: number;
+} {
   type WithIo = { io: { engine: { clientsCount: number } } };
   const server = mesh.nodeB.server as unknown as WithIo & { links: Set<unknown> };
   const manager = mesh.manager as unknown as WithIo & { sessions: Set<unknown> };
@@ -166,7 +183,8 @@ export function serverLoad(mesh: HostileMesh): { meshClients: number; meshLinks:
 /** Watches the process for unhandled rejections and uncaught exceptions while a suite runs. */
 export function watchProcess(): { seen: string[]; stop(): void } {
   const seen: string[] = [];
-  const onRejection = (reason: unknown) => seen.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  const onRejection = (reason: unknown) =>
+    seen.push(`unhandledRejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
   const onException = (err: Error) => seen.push(`uncaughtException: ${err.stack ?? String(err)}`);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);

@@ -97,7 +97,8 @@ interface Pending {
 // One registry for every copy of this module (Jest loads it once per test file).
 const REGISTRY_KEY = Symbol.for('socket-mesh.test.fixture-processes');
 type Registry = { children: Set<FixtureProcess>; hooked: boolean };
-const registry: Registry = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Registry | undefined) ??
+const registry: Registry =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Registry | undefined) ??
   ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = { children: new Set<FixtureProcess>(), hooked: false } as Registry);
 if (!registry.hooked) {
   registry.hooked = true;
@@ -191,7 +192,11 @@ export class FixtureProcess {
       };
       const onReady = () => done();
       const onExit = (info: ExitInfo) =>
-        done(new Error(`${this.label} exited (code ${info.code}, signal ${info.signal}) before it was ready. Output:\n${this.output()}`));
+        done(
+          new Error(
+            `${this.label} exited (code ${info.code}, signal ${info.signal}) before it was ready. Output:\n${this.output()}`,
+          ),
+        );
       const timer = setTimeout(
         () => done(new Error(`${this.label} was not ready within ${timeoutMs} ms. Output:\n${this.output()}`)),
         timeoutMs,
@@ -387,7 +392,12 @@ export async function startWorker(front: Front, config: WorkerStartConfig): Prom
     throw new Error(`${label}: its 'ready' message carries no variant`);
   }
 
-  const call = async (worker: string, command: string, payload?: unknown, options?: Record<string, unknown>): Promise<CallResult> => {
+  const call = async (
+    worker: string,
+    command: string,
+    payload?: unknown,
+    options?: Record<string, unknown>,
+  ): Promise<CallResult> => {
     // The fixture's own call timeout decides; this only guards against a fixture that never answers.
     const timeout = typeof options?.timeout === 'number' ? options.timeout : (full.timeout ?? 10_000);
     const message = await proc.request({ type: 'call', worker, command, payload, options }, timeout + 10_000);
@@ -406,7 +416,10 @@ export async function startWorker(front: Front, config: WorkerStartConfig): Prom
     async callOk<T>(worker: string, command: string, payload?: unknown, options?: Record<string, unknown>): Promise<T> {
       const result = await call(worker, command, payload, options);
       if (result.ok) return result.value as T;
-      throw Object.assign(new Error(`${label} → ${worker}.${command}: ${result.error.code} ${result.error.message}`), result.error);
+      throw Object.assign(
+        new Error(`${label} → ${worker}.${command}: ${result.error.code} ${result.error.message}`),
+        result.error,
+      );
     },
     async peers(worker?: string) {
       const message = await proc.request({ type: 'peers', worker }, 10_000);
@@ -430,7 +443,12 @@ export async function startWorker(front: Front, config: WorkerStartConfig): Prom
         };
         const onExit = () => done(new Error(`${label} exited while waiting for event '${name}'`));
         const timer = setTimeout(
-          () => done(new Error(`${label}: no '${name}' event within ${timeoutMs} ms. Events: ${JSON.stringify(proc.history.slice(since))}`)),
+          () =>
+            done(
+              new Error(
+                `${label}: no '${name}' event within ${timeoutMs} ms. Events: ${JSON.stringify(proc.history.slice(since))}`,
+              ),
+            ),
           timeoutMs,
         );
         proc.events.on('mesh-event', onEvent);

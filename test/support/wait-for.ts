@@ -22,7 +22,8 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const why = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      const why =
+        lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}${why}`);
     }
     await delay(Math.min(intervalMs, Math.max(1, deadline - Date.now())));
@@ -31,7 +32,10 @@ export async function waitFor<T>(
 
 /** Resolves with the first `event` of `emitter` whose arguments pass `predicate`, or rejects at the deadline. */
 export function waitForEmit<A extends unknown[]>(
-  emitter: { on(event: string, listener: (...args: A) => void): unknown; off(event: string, listener: (...args: A) => void): unknown },
+  emitter: {
+    on(event: string, listener: (...args: A) => void): unknown;
+    off(event: string, listener: (...args: A) => void): unknown;
+  },
   event: string,
   timeoutMs = 5000,
   predicate: (...args: A) => boolean = () => true,

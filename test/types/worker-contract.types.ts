@@ -11,16 +11,24 @@ export const NodeB = defineWorker('NodeB', {
 
 @Injectable()
 export class StatusService implements MeshImplementation<typeof NodeB> {
-  @Balanced() status({ test }: { test: string }) { return { status: `ok ${test}` }; }
-  @Broadcast({ responds: true }) collect({ test }: { test: string }) { return { command: test }; }
+  @Balanced() status({ test }: { test: string }) {
+    return { status: `ok ${test}` };
+  }
+  @Broadcast({ responds: true }) collect({ test }: { test: string }) {
+    return { command: test };
+  }
   @Broadcast({ queued: true }) async ingest(_item: { id: number }) {}
   @Broadcast() notify() {}
 }
 
 export class WrongService implements MeshImplementation<typeof NodeB> {
   // @ts-expect-error the answer must be { status: string }
-  status() { return { status: 1 }; }
-  collect() { return { command: 'x' }; }
+  status() {
+    return { status: 1 };
+  }
+  collect() {
+    return { command: 'x' };
+  }
   ingest() {}
   notify() {}
 }

@@ -50,7 +50,13 @@ function setup(...variants: string[]) {
   for (const i of instances) group.add(i);
   directory.groups.set('NodeB', group);
   const logger = recordingLogger();
-  const router = new CallRouter(directory, { worker: 'NodeA', connect: new Set(['NodeB']), timeout: 1000, logger, closing: () => false });
+  const router = new CallRouter(directory, {
+    worker: 'NodeA',
+    connect: new Set(['NodeB']),
+    timeout: 1000,
+    logger,
+    closing: () => false,
+  });
   return { router, instances, logger };
 }
 
@@ -76,7 +82,9 @@ describe('CallRouter: balanced retries', () => {
     instances[0]!.failWith = MeshErrorCode.NO_PEER;
     instances[1]!.failWith = MeshErrorCode.PEER_DISCONNECTED;
     instances[2]!.failWith = MeshErrorCode.PEER_DISCONNECTED;
-    await expect(router.call('NodeB', 'work', undefined, { retries: 2 })).rejects.toMatchObject({ code: MeshErrorCode.PEER_DISCONNECTED });
+    await expect(router.call('NodeB', 'work', undefined, { retries: 2 })).rejects.toMatchObject({
+      code: MeshErrorCode.PEER_DISCONNECTED,
+    });
     // Three attempts, one on each instance: none was tried twice.
     expect(instances.map((i) => i.calls)).toEqual([1, 1, 1]);
   });
@@ -84,7 +92,9 @@ describe('CallRouter: balanced retries', () => {
   it('stops after `retries` attempts and rejects with the last error', async () => {
     const { router, instances } = setup('b1', 'b2', 'b3');
     for (const i of instances) i.failWith = MeshErrorCode.PEER_DISCONNECTED;
-    await expect(router.call('NodeB', 'work', undefined, { retries: 1 })).rejects.toMatchObject({ code: MeshErrorCode.PEER_DISCONNECTED });
+    await expect(router.call('NodeB', 'work', undefined, { retries: 1 })).rejects.toMatchObject({
+      code: MeshErrorCode.PEER_DISCONNECTED,
+    });
     expect(instances.reduce((n, i) => n + i.calls, 0)).toBe(2);
   });
 
@@ -102,7 +112,9 @@ describe('CallRouter: balanced retries', () => {
     await expect(router.call('NodeB', 'retried')).resolves.toBe('b3');
     const fresh = setup('b1', 'b2');
     fresh.instances[0]!.failWith = MeshErrorCode.PEER_DISCONNECTED;
-    await expect(fresh.router.call('NodeB', 'retried', undefined, { retries: 0 })).rejects.toMatchObject({ code: MeshErrorCode.PEER_DISCONNECTED });
+    await expect(fresh.router.call('NodeB', 'retried', undefined, { retries: 0 })).rejects.toMatchObject({
+      code: MeshErrorCode.PEER_DISCONNECTED,
+    });
     expect(fresh.instances[1]!.calls).toBe(0);
   });
 
@@ -111,7 +123,8 @@ describe('CallRouter: balanced retries', () => {
     let failures = 1;
     const only = instances[0]!;
     const original = only.request.bind(only);
-    only.request = (command: string) => (failures-- > 0 ? Promise.reject(new MeshError(MeshErrorCode.PEER_DISCONNECTED, 'x')) : original(command));
+    only.request = (command: string) =>
+      failures-- > 0 ? Promise.reject(new MeshError(MeshErrorCode.PEER_DISCONNECTED, 'x')) : original(command);
     await expect(router.call('NodeB', 'work', undefined, { retries: 1 })).resolves.toBe('b1');
   });
 
@@ -124,8 +137,12 @@ describe('CallRouter: balanced retries', () => {
 
   it('refuses a bad retries value with MESH_BAD_REQUEST before calling anyone', async () => {
     const { router, instances } = setup('b1');
-    await expect(router.call('NodeB', 'work', undefined, { retries: -1 })).rejects.toMatchObject({ code: MeshErrorCode.BAD_REQUEST });
-    await expect(router.call('NodeB', 'work', undefined, { retries: 1.5 })).rejects.toMatchObject({ code: MeshErrorCode.BAD_REQUEST });
+    await expect(router.call('NodeB', 'work', undefined, { retries: -1 })).rejects.toMatchObject({
+      code: MeshErrorCode.BAD_REQUEST,
+    });
+    await expect(router.call('NodeB', 'work', undefined, { retries: 1.5 })).rejects.toMatchObject({
+      code: MeshErrorCode.BAD_REQUEST,
+    });
     expect(instances[0]!.calls).toBe(0);
   });
 });

@@ -21,7 +21,11 @@ class Sink implements ReplySink {
   }
 }
 
-const command = (name: string, handler: (p: unknown, context?: unknown) => unknown, spec: Partial<LocalCommand> = {}): LocalCommand => ({
+const command = (
+  name: string,
+  handler: (p: unknown, context?: unknown) => unknown,
+  spec: Partial<LocalCommand> = {},
+): LocalCommand => ({
   name,
   kind: 'balanced',
   responds: false,
@@ -108,7 +112,10 @@ describe('Dispatcher', () => {
     dispatcher.handle(sink, request(1, 'boom'));
     dispatcher.handle(sink, request(2, 'later'));
     await dispatcher.idle();
-    const errors = sink.answers().map((m) => (m?.[0] === Msg.ERROR ? m[2] : undefined)) as { message: string; remoteName?: string }[];
+    const errors = sink.answers().map((m) => (m?.[0] === Msg.ERROR ? m[2] : undefined)) as {
+      message: string;
+      remoteName?: string;
+    }[];
     expect(errors.map((e) => [e.message, e.remoteName])).toEqual([
       ['bad', 'RangeError'],
       ['worse', 'TypeError'],

@@ -66,7 +66,9 @@ describe('FailureDetector', () => {
   });
 });
 
-const commands: CommandTable = Object.assign(Object.create(null) as CommandTable, { work: { kind: 'balanced', responds: false, queued: false } });
+const commands: CommandTable = Object.assign(Object.create(null) as CommandTable, {
+  work: { kind: 'balanced', responds: false, queued: false },
+});
 
 /** In-process instance: answers at once, or "hangs" (a MESH_TIMEOUT, as PeerLink reports one). */
 class Instance extends EventEmitter implements RoutedLink {
@@ -95,7 +97,13 @@ function setup(now: () => number, ...variants: string[]) {
     isDenied: () => false,
     nextChange: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 5))),
   };
-  const router = new CallRouter(directory, { worker: 'NodeA', connect: new Set(['NodeB']), timeout: 1000, logger: recordingLogger(), closing: () => false });
+  const router = new CallRouter(directory, {
+    worker: 'NodeA',
+    connect: new Set(['NodeB']),
+    timeout: 1000,
+    logger: recordingLogger(),
+    closing: () => false,
+  });
   return { router, instances, group };
 }
 

@@ -3,7 +3,13 @@ import { mergeTopologies } from '../../lib/core/node/manager-set.js';
 import type { CommandTable } from '../../lib/core/command-spec.js';
 import type { PeerInfo } from '../../lib/core/protocol.js';
 
-const peer = (worker: string, variant: string, host = '198.18.0.1'): PeerInfo => ({ worker, variant, host, port: 4000, commands: Object.create(null) as CommandTable });
+const peer = (worker: string, variant: string, host = '198.18.0.1'): PeerInfo => ({
+  worker,
+  variant,
+  host,
+  port: 4000,
+  commands: Object.create(null) as CommandTable,
+});
 
 describe('mergeTopologies (several managers)', () => {
   it('one manager: its topology as is', () => {
@@ -20,8 +26,18 @@ describe('mergeTopologies (several managers)', () => {
   });
 
   it('a worker is denied only while no manager lists an instance of it', () => {
-    expect(mergeTopologies([{ peers: [], denied: ['NodeC'] }, { peers: [], denied: [] }]).denied).toEqual(['NodeC']);
-    expect(mergeTopologies([{ peers: [], denied: ['NodeC'] }, { peers: [peer('NodeC', 'c1')], denied: [] }]).denied).toEqual([]);
+    expect(
+      mergeTopologies([
+        { peers: [], denied: ['NodeC'] },
+        { peers: [], denied: [] },
+      ]).denied,
+    ).toEqual(['NodeC']);
+    expect(
+      mergeTopologies([
+        { peers: [], denied: ['NodeC'] },
+        { peers: [peer('NodeC', 'c1')], denied: [] },
+      ]).denied,
+    ).toEqual([]);
   });
 
   it('no manager has spoken yet: nothing', () => {

@@ -167,7 +167,10 @@ describe('SocketMeshExplorer: the command table', () => {
 
     guardSaw.length = 0;
     const callContext = { caller: { worker: 'NodeA', variant: 'a1' }, metadata: { trace: 't1' } };
-    await expect(command('status').handler({ test: 1 }, callContext)).resolves.toEqual({ payload: { test: 1 }, tag: 'status-service' });
+    await expect(command('status').handler({ test: 1 }, callContext)).resolves.toEqual({
+      payload: { test: 1 },
+      tag: 'status-service',
+    });
     const expected: MeshHandlerContext = { worker: WORKER, command: 'status', kind: 'balanced', ...callContext };
     expect(guardSaw).toEqual([{ type: 'mesh', data: { test: 1 }, context: expected }]);
     await expect(command('health').handler(undefined)).resolves.toBe('ok');

@@ -106,7 +106,13 @@ describe('PeerGroup rotation', () => {
   it('finds a command spec on any instance and sees commands that change through update()', () => {
     const { group, members } = groupOf('a', 'b');
     expect(group.spec('ping')).toBeUndefined();
-    group.update(members[1]!, (m) => (m.commands = Object.assign(Object.create(null) as CommandTable, { ping: { kind: 'balanced', responds: false, queued: false } })));
+    group.update(
+      members[1]!,
+      (m) =>
+        (m.commands = Object.assign(Object.create(null) as CommandTable, {
+          ping: { kind: 'balanced', responds: false, queued: false },
+        })),
+    );
     expect(group.spec('ping')).toEqual({ kind: 'balanced', responds: false, queued: false });
     expect(group.spec('constructor')).toBeUndefined();
   });

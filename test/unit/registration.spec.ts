@@ -55,7 +55,9 @@ describe('parseRegistration', () => {
 
   it('refuses an unknown kind, a reserved command name and a non-object spec', () => {
     expect(refusal(withCommand({ kind: 'fanout' })).message).toMatch(/kind/);
-    expect(refusal({ ...base, commands: { constructor: { kind: 'balanced', responds: false, queued: false } } }).message).toMatch(/reserved/);
+    expect(refusal({ ...base, commands: { constructor: { kind: 'balanced', responds: false, queued: false } } }).message).toMatch(
+      /reserved/,
+    );
     expect(refusal(withCommand(null)).code).toBe(MeshErrorCode.SCHEMA_INVALID);
   });
 

@@ -4,10 +4,23 @@ import type { CommandTable } from '../../lib/core/command-spec.js';
 
 let port = 4000;
 function instance(worker: string, variant: string, allow: string[] | 'anyNode', connect: string[]): RegisteredInstance {
-  return { worker, variant, host: '127.0.0.1', port: ++port, allow, connect, commands: Object.create(null) as CommandTable, registeredAt: 0 };
+  return {
+    worker,
+    variant,
+    host: '127.0.0.1',
+    port: ++port,
+    allow,
+    connect,
+    commands: Object.create(null) as CommandTable,
+    registeredAt: 0,
+  };
 }
 
-const peerVariants = (registry: Registry, i: RegisteredInstance) => registry.topologyFor(i).peers.map((p) => p.variant).sort();
+const peerVariants = (registry: Registry, i: RegisteredInstance) =>
+  registry
+    .topologyFor(i)
+    .peers.map((p) => p.variant)
+    .sort();
 
 describe('Registry.topologyFor', () => {
   it('lists a peer only when the caller connects to it and the peer allows the caller: rights are directional', () => {
@@ -20,7 +33,7 @@ describe('Registry.topologyFor', () => {
     expect(registry.topologyFor(b)).toEqual({ peers: [], denied: [] });
   });
 
-  it("names a worker in denied when it is in connect but its allow refuses the caller", () => {
+  it('names a worker in denied when it is in connect but its allow refuses the caller', () => {
     const registry = new Registry();
     const a = instance('NodeA', 'a1', [], ['NodeB', 'NodeC']);
     registry.add(a);
@@ -57,7 +70,10 @@ describe('Registry.topologyFor', () => {
   });
 
   it('shows an entry with command names and an ISO time, no handlers', () => {
-    const i = { ...instance('NodeB', 'b1', 'anyNode', []), commands: { ping: { kind: 'balanced' as const, responds: false, queued: false } } };
+    const i = {
+      ...instance('NodeB', 'b1', 'anyNode', []),
+      commands: { ping: { kind: 'balanced' as const, responds: false, queued: false } },
+    };
     expect(entryOf(i)).toEqual({
       worker: 'NodeB',
       variant: 'b1',

@@ -93,6 +93,9 @@ export class ConnectionGate {
   }
 
   private refuse(address: string, reason: string, why: string): void {
-    this.refusals.warn(`${reason} ${address}`, `refused a connection from ${forLog(address, 64)}: ${why} (further refusals from this address at debug)`);
+    this.refusals.warn(
+      `${reason} ${address}`,
+      `refused a connection from ${forLog(address, 64)}: ${why} (further refusals from this address at debug)`,
+    );
   }
 }

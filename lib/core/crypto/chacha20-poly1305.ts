@@ -117,7 +117,8 @@ export function frameAead(): Aead {
   if (mode === 'node') return (current = nodeAead);
   if (mode === 'sodium') {
     const sodium = loadSodiumAead();
-    if (!sodium) throw new MeshError(MeshErrorCode.SCHEMA_INVALID, 'SOCKET_MESH_CRYPTO=sodium, but sodium-native cannot be loaded here');
+    if (!sodium)
+      throw new MeshError(MeshErrorCode.SCHEMA_INVALID, 'SOCKET_MESH_CRYPTO=sodium, but sodium-native cannot be loaded here');
     return (current = sodium);
   }
   if (++framesOnNode > FRAMES_BEFORE_LOAD) {

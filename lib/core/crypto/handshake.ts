@@ -90,7 +90,12 @@ export function parseHello(input: unknown, expectMac: boolean): HelloMessage & {
   if (expectMac && (typeof h.mac !== 'string' || h.mac.length > MAX_FIELD)) throw authFailed('handshake: mac missing');
   const keys = h.keys;
   const most = expectMac ? 1 : MAX_OFFERED_KEYS;
-  if (!Array.isArray(keys) || keys.length === 0 || keys.length > most || !keys.every((id) => typeof id === 'string' && KEY_ID.test(id))) {
+  if (
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    keys.length > most ||
+    !keys.every((id) => typeof id === 'string' && KEY_ID.test(id))
+  ) {
     throw authFailed(`handshake: field 'keys' missing or invalid`);
   }
   return {

@@ -59,13 +59,17 @@ export function checkPrivateKeyOption(value: unknown, where = 'socket-mesh'): Pr
   const seen = new Set<string>();
   list.forEach((key, i) => {
     const field = Array.isArray(value) ? `privateKey[${i}]` : 'privateKey';
-    if (typeof key !== 'string') throw schemaInvalid(`${where}: option '${field}' must be ${how}, got a ${key === null ? 'null' : typeof key} (value not shown)`);
+    if (typeof key !== 'string')
+      throw schemaInvalid(
+        `${where}: option '${field}' must be ${how}, got a ${key === null ? 'null' : typeof key} (value not shown)`,
+      );
     if (key.length < MIN_PRIVATE_KEY_LENGTH) {
       throw schemaInvalid(
         `${where}: option '${field}' is too short: at least ${MIN_PRIVATE_KEY_LENGTH} characters (make one with \`npx socket-mesh keygen\`)`,
       );
     }
-    if (key.length > MAX_PRIVATE_KEY_LENGTH) throw schemaInvalid(`${where}: option '${field}' is longer than ${MAX_PRIVATE_KEY_LENGTH} characters`);
+    if (key.length > MAX_PRIVATE_KEY_LENGTH)
+      throw schemaInvalid(`${where}: option '${field}' is longer than ${MAX_PRIVATE_KEY_LENGTH} characters`);
     if (seen.has(key)) throw schemaInvalid(`${where}: option '${field}' repeats an earlier key of the list`);
     seen.add(key);
   });

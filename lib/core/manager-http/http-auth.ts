@@ -17,7 +17,10 @@ export function validateHttpAuth(value: unknown, where = 'Manager'): ManagerHttp
   }
   const token = (value as { token?: unknown }).token;
   if (typeof token !== 'string' || token.length < MIN_TOKEN) {
-    throw new MeshError(MeshErrorCode.SCHEMA_INVALID, `${where}: 'httpAuth.token' must be a string of at least ${MIN_TOKEN} characters`);
+    throw new MeshError(
+      MeshErrorCode.SCHEMA_INVALID,
+      `${where}: 'httpAuth.token' must be a string of at least ${MIN_TOKEN} characters`,
+    );
   }
   return { token };
 }

@@ -26,7 +26,8 @@ export function pageAsset(which: keyof typeof FILES): PageAsset {
 
 /** Security headers for the page: it loads nothing but its own script and talks only to its own origin. */
 export const PAGE_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-cache',
 };

@@ -43,7 +43,10 @@ export class NearMissWatcher {
       const named = [...instance.connect, ...(instance.allow === 'anyNode' ? [] : instance.allow)];
       for (const name of named) {
         if (names.has(name) || this.defined(name)) continue;
-        const hint = suggestName(name, [...names].filter((n) => n !== instance.worker));
+        const hint = suggestName(
+          name,
+          [...names].filter((n) => n !== instance.worker),
+        );
         const key = `${instance.worker}->${name}`;
         if (hint && !this.warned.has(key)) {
           this.warned.add(key);

@@ -8,7 +8,9 @@ import type { MeshLogger } from '../logger.js';
  */
 export function notifyListeners(emitter: EventEmitter, event: string, args: unknown[], logger: MeshLogger, owner: string): void {
   const failed = (err: unknown) =>
-    logger.error(`a '${event}' listener of the ${owner} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    logger.error(
+      `a '${event}' listener of the ${owner} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
   // rawListeners: calling a once() wrapper also removes it, as emit does.
   for (const listener of emitter.rawListeners(event) as ((...a: unknown[]) => unknown)[]) {
     try {

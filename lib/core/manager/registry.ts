@@ -57,7 +57,13 @@ export class Registry {
     for (const other of this.instances.values()) {
       if (other.variant === instance.variant || !instance.connect.includes(other.worker)) continue;
       if (canConnect(rights(instance), rights(other))) {
-        peers.push({ worker: other.worker, variant: other.variant, host: other.host, port: other.port, commands: other.commands });
+        peers.push({
+          worker: other.worker,
+          variant: other.variant,
+          host: other.host,
+          port: other.port,
+          commands: other.commands,
+        });
       } else {
         denied.add(other.worker);
       }

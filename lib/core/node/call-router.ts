@@ -100,7 +100,16 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     const timeout = options.timeout ?? spec.timeout ?? this.options.timeout;
     const remaining = Math.max(1, timeout - (Date.now() - started));
     if (spec.kind === 'balanced') {
-      return this.callBalanced(group, command, payloadJson, options.metadataJson, filter, remaining, options.retries ?? spec.retries ?? 0, started + timeout);
+      return this.callBalanced(
+        group,
+        command,
+        payloadJson,
+        options.metadataJson,
+        filter,
+        remaining,
+        options.retries ?? spec.retries ?? 0,
+        started + timeout,
+      );
     }
     return this.callBroadcast(group, command, payloadJson, options.metadataJson, filter, remaining, spec, options.settle);
   }
@@ -122,16 +131,22 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
             command,
           });
         }
-        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${worker}' is connected${filter ? ' (after only/exclude)' : ''}`, {
-          worker,
-          command,
-        });
+        throw new MeshError(
+          MeshErrorCode.NO_PEER,
+          `no instance of '${worker}' is connected${filter ? ' (after only/exclude)' : ''}`,
+          {
+            worker,
+            command,
+          },
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new MeshError(
           MeshErrorCode.NO_PEER,
-          directory.topologyReceived ? `no instance of '${worker}' became reachable in time` : 'not registered with the manager yet',
+          directory.topologyReceived
+            ? `no instance of '${worker}' became reachable in time`
+            : 'not registered with the manager yet',
           { worker, command },
         );
       }
@@ -151,7 +166,11 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
   ): Promise<unknown> {
     if (retries === 0) {
       const link = group.next(filter, usableIn(group));
-      if (!link) throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
+      if (!link)
+        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, {
+          worker: group.worker,
+          command,
+        });
       return watched(group, link, link.request(command, payloadJson, timeout, metadataJson));
     }
     return this.callWithRetries(group, command, payloadJson, metadataJson, filter, timeout, retries, deadline);
@@ -173,10 +192,17 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
       const usable = usableIn(group);
       const link = group.next(avoid, usable) ?? (tried.size > 0 ? group.next(filter, usable) : undefined);
       if (!link) {
-        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
+        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, {
+          worker: group.worker,
+          command,
+        });
       }
       try {
-        return await watched(group, link, link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson));
+        return await watched(
+          group,
+          link,
+          link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson),
+        );
       } catch (err) {
         const code = (err as MeshError).code;
         const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
@@ -204,12 +230,19 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
   ): Promise<unknown> {
     const links = group.ready(filter);
     const settled = await Promise.allSettled(
-      links.map((link) => observeInstance(group.worker, command, link.variant, () => link.request(command, payloadJson, timeout, metadataJson))),
+      links.map((link) =>
+        observeInstance(group.worker, command, link.variant, () => link.request(command, payloadJson, timeout, metadataJson)),
+      ),
     );
     const outcomes: MeshOutcome[] = settled.map((r, i) =>
       r.status === 'fulfilled'
         ? { worker: group.worker, variant: links[i]!.variant, status: 'fulfilled', value: r.value }
-        : { worker: group.worker, variant: links[i]!.variant, status: 'rejected', error: asMeshError(r.reason, group.worker, command) },
+        : {
+            worker: group.worker,
+            variant: links[i]!.variant,
+            status: 'rejected',
+            error: asMeshError(r.reason, group.worker, command),
+          },
     );
     return aggregateBroadcast(outcomes, spec, settle, group.worker, command);
   }
@@ -220,7 +253,13 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
  * a failure rejects with MESH_PARTIAL_FAILURE, except that a plain broadcast only fails when no
  * instance took it.
  */
-export function aggregateBroadcast(outcomes: MeshOutcome[], spec: CommandSpec, settle: boolean, worker: string, command: string): unknown {
+export function aggregateBroadcast(
+  outcomes: MeshOutcome[],
+  spec: CommandSpec,
+  settle: boolean,
+  worker: string,
+  command: string,
+): unknown {
   if (settle) return outcomes;
   const failed = outcomes.filter((o) => o.status === 'rejected');
   const ok = outcomes.length - failed.length;
@@ -257,7 +296,8 @@ function watched<L extends RoutedLink>(group: PeerGroup<L>, link: L, call: Promi
     (err: unknown) => {
       const code = (err as MeshError).code;
       if (code === MeshErrorCode.TIMEOUT) health.timeout(link.variant);
-      else if (code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.OVERLOADED || code === MeshErrorCode.NO_PEER) health.inconclusive(link.variant);
+      else if (code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.OVERLOADED || code === MeshErrorCode.NO_PEER)
+        health.inconclusive(link.variant);
       else health.success(link.variant); // it answered, with an error
       throw err;
     },

@@ -39,7 +39,8 @@ export class ManagerSet extends EventEmitter {
         this.emit('topology', this.merged());
       });
       link.on('disconnected', () => {
-        if (this.links.some((l) => l !== link && l.registered) && this.topologies.delete(link)) this.emit('topology', this.merged());
+        if (this.links.some((l) => l !== link && l.registered) && this.topologies.delete(link))
+          this.emit('topology', this.merged());
       });
       link.on('refused', (err: MeshError) => {
         this.refused.add(link);

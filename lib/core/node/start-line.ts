@@ -19,6 +19,7 @@ export function startLine(
     .map((m) => ('url' in m ? m.url : `${m.host}:${m.port}`))
     .join(', ');
   const queued = commands.filter((c) => c.queued).length;
-  const queueText = queued === 0 ? 'none (no queued command)' : `${queues.kind} (${queued} queued command${queued === 1 ? '' : 's'})`;
+  const queueText =
+    queued === 0 ? 'none (no queued command)' : `${queues.kind} (${queued} queued command${queued === 1 ? '' : 's'})`;
   return `started worker ${worker}, variant ${variant}, mesh port ${meshPort}, manager ${managerText}, queue backend ${queueText}`;
 }

@@ -63,14 +63,17 @@ export async function waitForPeers(
 }
 
 function readWaitForOptions(worker: unknown, options: unknown, defaultTimeout: number): { timeout: number; instances: number } {
-  const bad = (message: string) => new MeshError(MeshErrorCode.BAD_REQUEST, `waitFor(worker, { timeout?, instances? }): ${message}`);
+  const bad = (message: string) =>
+    new MeshError(MeshErrorCode.BAD_REQUEST, `waitFor(worker, { timeout?, instances? }): ${message}`);
   if (typeof worker !== 'string' || worker.length === 0) throw bad('the worker must be a non-empty string');
   if (options === undefined) return { timeout: defaultTimeout, instances: 1 };
   if (typeof options !== 'object' || options === null) throw bad('options must be an object');
   const { timeout = defaultTimeout, instances = 1, ...rest } = options as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw bad(`unknown option '${unknown[0]}'`);
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw bad('timeout must be a positive number of ms');
-  if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 1) throw bad('instances must be a positive integer');
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0)
+    throw bad('timeout must be a positive number of ms');
+  if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 1)
+    throw bad('instances must be a positive integer');
   return { timeout, instances };
 }

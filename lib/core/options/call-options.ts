@@ -46,7 +46,8 @@ export interface NormalizedCallOptions {
 export function normalizeCallOptions(options: unknown, worker: string, command: string): NormalizedCallOptions {
   const bad = (message: string): MeshError => new MeshError(MeshErrorCode.BAD_REQUEST, message, { worker, command });
   if (options === undefined || options === null) return { filter: undefined, settle: false };
-  if (typeof options !== 'object' || Array.isArray(options)) throw bad(`call options must be an object, got ${describeValue(options)}`);
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw bad(`call options must be an object, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
   const { timeout, retries, settle } = o;
   if (timeout !== undefined) checkCallTimeout(timeout, worker, command);
@@ -69,7 +70,10 @@ export function normalizeCallOptions(options: unknown, worker: string, command: 
 
 export function checkCallTimeout(timeout: unknown, worker: string, command: string): void {
   if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-    throw new MeshError(MeshErrorCode.BAD_REQUEST, `timeout must be a positive number of ms, got ${String(timeout)}`, { worker, command });
+    throw new MeshError(MeshErrorCode.BAD_REQUEST, `timeout must be a positive number of ms, got ${String(timeout)}`, {
+      worker,
+      command,
+    });
   }
 }
 
@@ -80,7 +84,9 @@ function variantList(key: string, value: unknown, bad: (message: string) => Mesh
   for (const entry of entries) {
     const variant = typeof entry === 'string' ? entry : isPeerRef(entry) ? entry.variant : undefined;
     if (variant === undefined || variant.length === 0) {
-      throw bad(`${key} must be a variant string, a peer from peers() ({ worker, variant, host, port }) or an array of these, got ${describeValue(entry)}`);
+      throw bad(
+        `${key} must be a variant string, a peer from peers() ({ worker, variant, host, port }) or an array of these, got ${describeValue(entry)}`,
+      );
     }
     out.add(variant);
   }
@@ -88,5 +94,10 @@ function variantList(key: string, value: unknown, bad: (message: string) => Mesh
 }
 
 function isPeerRef(value: unknown): value is PeerRef {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { variant?: unknown }).variant === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { variant?: unknown }).variant === 'string'
+  );
 }

@@ -142,7 +142,11 @@ export class OptionReader {
     if (!ok) {
       const what = kind.integer ? 'an integer' : 'a finite number';
       const range =
-        kind.max !== undefined ? ` from ${kind.min} to ${kind.max}` : kind.exclusiveMin ? ` greater than ${kind.min}` : ` of at least ${kind.min}`;
+        kind.max !== undefined
+          ? ` from ${kind.min} to ${kind.max}`
+          : kind.exclusiveMin
+            ? ` greater than ${kind.min}`
+            : ` of at least ${kind.min}`;
       this.fail(key, what + range);
     }
     return value as number;

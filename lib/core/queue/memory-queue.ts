@@ -15,9 +15,7 @@ interface PendingRequest {
  * `maxPending` counts a queue's stored and unfinished requests (waiting plus the running one);
  * beyond it `add` rejects QUEUE_FULL.
  */
-export function createMemoryQueueBackend(
-  options: { maxPending?: number; logger?: MeshLogger } = {},
-): QueueBackend {
+export function createMemoryQueueBackend(options: { maxPending?: number; logger?: MeshLogger } = {}): QueueBackend {
   const maxPending = options.maxPending ?? 10_000;
   if (!Number.isInteger(maxPending) || maxPending < 1) {
     throw new TypeError(`maxPending must be a positive integer, got ${String(maxPending)}`);
@@ -71,9 +69,7 @@ class MemoryQueue implements CommandQueue {
     }
     if (this.pendingIds.has(requestId)) return Promise.resolve();
     if (this.pendingIds.size >= this.maxPending) {
-      return Promise.reject(
-        this.error(MeshErrorCode.QUEUE_FULL, `queue ${this.name} holds ${this.maxPending} pending requests`),
-      );
+      return Promise.reject(this.error(MeshErrorCode.QUEUE_FULL, `queue ${this.name} holds ${this.maxPending} pending requests`));
     }
     this.pendingIds.add(requestId);
     this.waiting.push(job ? { requestId, payload, job } : { requestId, payload });
@@ -104,12 +100,14 @@ class MemoryQueue implements CommandQueue {
     const next = this.waiting.shift();
     if (!next) return;
     // Started on a later tick: `add` acknowledges storage, it never runs the handler in the caller's stack.
-    const done = Promise.resolve().then(() => this.run(next)).finally(() => {
-      this.pendingIds.delete(next.requestId);
-      this.running = undefined;
-      // Queued work is dropped at close; only the job already running is let finish.
-      if (!this.closing) this.runNext();
-    });
+    const done = Promise.resolve()
+      .then(() => this.run(next))
+      .finally(() => {
+        this.pendingIds.delete(next.requestId);
+        this.running = undefined;
+        // Queued work is dropped at close; only the job already running is let finish.
+        if (!this.closing) this.runNext();
+      });
     this.running = { requestId: next.requestId, done };
   }
 

@@ -244,7 +244,9 @@ export class RedisCommandQueue implements CommandQueue {
           `${this.name}: the outcome of job ${running.jobId ?? '?'} could not be recorded within ${drainTimeout} ms (Redis unreachable?); it runs again on the next start`,
         );
       } else {
-        logger.warn(`${this.name}: job ${running.jobId ?? '?'} still running after ${drainTimeout} ms; handing it back to the queue`);
+        logger.warn(
+          `${this.name}: job ${running.jobId ?? '?'} still running after ${drainTimeout} ms; handing it back to the queue`,
+        );
         running.abandon();
         await settlesWithin(running.recorded, CLOSE_GRACE_MS);
       }

@@ -8,8 +8,7 @@ import { RedisOutage } from './redis-outage.js';
 import { payloadSealer } from './sealed-payload.js';
 
 export type RedisConnectionOption =
-  | string /* redis:// URL */
-  | { host?: string; port?: number; [k: string]: unknown } /* ioredis options */;
+  string /* redis:// URL */ | { host?: string; port?: number; [k: string]: unknown }; /* ioredis options */
 
 export interface RedisQueueOptions {
   redis?: RedisConnectionOption;

@@ -57,9 +57,11 @@ export function payloadSealer(keys: MeshKeys): PayloadSealer {
     open(sealed, context) {
       if (typeof sealed !== 'string') throw new Error('not a sealed payload');
       const [format, keyId, data, extra] = sealed.split('.');
-      if (format !== FORMAT || keyId === undefined || data === undefined || extra !== undefined) throw new Error('not a sealed payload');
+      if (format !== FORMAT || keyId === undefined || data === undefined || extra !== undefined)
+        throw new Error('not a sealed payload');
       const key = keys.ring.find((k) => k.keyId === keyId);
-      if (!key) throw new Error(`sealed under key ${/^[0-9a-f]{1,64}$/.test(keyId) ? keyId : '?'}, which this node does not hold`);
+      if (!key)
+        throw new Error(`sealed under key ${/^[0-9a-f]{1,64}$/.test(keyId) ? keyId : '?'}, which this node does not hold`);
       const body = Buffer.from(data, 'base64url');
       if (body.length < NONCE_BYTES + TAG_BYTES) throw new Error('sealed payload too short');
       const decipher = createDecipheriv('aes-256-gcm', keyFor(key), body.subarray(0, NONCE_BYTES));

@@ -68,7 +68,10 @@ export class MeshHealthIndicator implements OnModuleDestroy {
       }
       data.workers = workers;
     }
-    const redis = this.redisTarget(options, Object.values(node.commands).some((c) => c.queued));
+    const redis = this.redisTarget(
+      options,
+      Object.values(node.commands).some((c) => c.queued),
+    );
     if (redis !== undefined) {
       try {
         await this.probe(redis).ping(options.timeout ?? 1000);
@@ -106,7 +109,10 @@ export class MeshHealthIndicator implements OnModuleDestroy {
           options: this.moduleRef.get<ResolvedWorkerOptions>(SOCKET_MESH_WORKER_OPTIONS, { strict: false }),
         };
       } catch {
-        throw new MeshError(MeshErrorCode.SCHEMA_INVALID, 'MeshHealthIndicator needs SocketMeshModule.forWorker() (or forWorkerAsync()) in the app');
+        throw new MeshError(
+          MeshErrorCode.SCHEMA_INVALID,
+          'MeshHealthIndicator needs SocketMeshModule.forWorker() (or forWorkerAsync()) in the app',
+        );
       }
     }
     return this.worker;

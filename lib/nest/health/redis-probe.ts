@@ -23,7 +23,8 @@ export class RedisProbe {
     });
     try {
       // The first probe (or one during a reconnect) waits for the connection, within the same deadline.
-      if (client.status !== 'ready') await Promise.race([new Promise<void>((resolve) => client.once('ready', (onReady = resolve))), deadline]);
+      if (client.status !== 'ready')
+        await Promise.race([new Promise<void>((resolve) => client.once('ready', (onReady = resolve))), deadline]);
       await Promise.race([client.ping(), deadline]);
     } finally {
       clearTimeout(timer);

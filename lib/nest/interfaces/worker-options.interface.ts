@@ -65,8 +65,10 @@ export interface SocketMeshWorkerOptionsFactory<O extends SocketMeshWorkerOption
  * when `O` is `SocketMeshNamedWorkerOptions` (the factory gives the name too): exactly one of
  * useFactory, useClass, useExisting.
  */
-export interface SocketMeshWorkerAsyncOptions<O extends SocketMeshWorkerOptions = SocketMeshWorkerOptions>
-  extends Pick<ModuleMetadata, 'imports'> {
+export interface SocketMeshWorkerAsyncOptions<O extends SocketMeshWorkerOptions = SocketMeshWorkerOptions> extends Pick<
+  ModuleMetadata,
+  'imports'
+> {
   /** Builds the options; gets the providers listed in `inject`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   useFactory?: (...args: any[]) => O | Promise<O>;

@@ -45,10 +45,15 @@ export class TestingMeshClient extends MeshClient {
     const fakes = this.options.fakes ?? {};
     const table = lookupOwn(fakes, node);
     if (!table) {
-      throw new MeshError(MeshErrorCode.ACCESS_DENIED, `'${this.worker}' may not call '${node}': no fake for it in SocketMeshTestingModule`, { worker: node, command });
+      throw new MeshError(
+        MeshErrorCode.ACCESS_DENIED,
+        `'${this.worker}' may not call '${node}': no fake for it in SocketMeshTestingModule`,
+        { worker: node, command },
+      );
     }
     const fake = lookupOwn(table, command);
-    if (!fake) throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${node}' has no command '${command}'`, { worker: node, command });
+    if (!fake)
+      throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${node}' has no command '${command}'`, { worker: node, command });
     const metadataJson = encodeMetadata(options.metadata, node, command);
     const decoded = decodeMetadata(metadataJson === undefined ? undefined : JSON.parse(metadataJson));
     const context: MeshHandlerContext = {
@@ -63,14 +68,29 @@ export class TestingMeshClient extends MeshClient {
     const variant = fakeVariant(node);
     if (typeof fake !== 'function' && fake.queued) {
       // Acknowledged once stored; the queue runs it later, its outcome goes nowhere.
-      setImmediate(() => void Promise.resolve().then(() => handler(input as never, context)).catch(() => undefined));
+      setImmediate(
+        () =>
+          void Promise.resolve()
+            .then(() => handler(input as never, context))
+            .catch(() => undefined),
+      );
       return { queued: 1 } as T;
     }
     const timeout = options.timeout ?? this.options.timeout ?? 10_000;
     let outcome: MeshOutcome;
     try {
-      const value = await withTimeout(Promise.resolve().then(() => handler(input as never, context)), timeout, node, command);
-      outcome = { worker: node, variant, status: 'fulfilled', value: roundTrip(value, node, command, MeshErrorCode.REMOTE_ERROR) };
+      const value = await withTimeout(
+        Promise.resolve().then(() => handler(input as never, context)),
+        timeout,
+        node,
+        command,
+      );
+      outcome = {
+        worker: node,
+        variant,
+        status: 'fulfilled',
+        value: roundTrip(value, node, command, MeshErrorCode.REMOTE_ERROR),
+      };
     } catch (err) {
       const error = err instanceof MeshError ? err : remoteError(err, node, command, variant);
       if (typeof fake === 'function') throw error;
@@ -79,11 +99,15 @@ export class TestingMeshClient extends MeshClient {
     if (typeof fake === 'function') return (outcome as { value: T }).value;
     if (options.settle) return [outcome] as T;
     if (outcome.status === 'rejected') {
-      throw new MeshError(MeshErrorCode.PARTIAL_FAILURE, `1 of 1 instances of '${node}' failed '${command}' (first: ${outcome.error.code} ${outcome.error.message})`, {
-        worker: node,
-        command,
-        outcomes: [outcome],
-      });
+      throw new MeshError(
+        MeshErrorCode.PARTIAL_FAILURE,
+        `1 of 1 instances of '${node}' failed '${command}' (first: ${outcome.error.code} ${outcome.error.message})`,
+        {
+          worker: node,
+          command,
+          outcomes: [outcome],
+        },
+      );
     }
     return (fake.responds ? [outcome.value] : { delivered: 1 }) as T;
   }
@@ -100,11 +124,15 @@ export class TestingMeshClient extends MeshClient {
   override async waitFor(node: string, options?: WaitForOptions): Promise<PeerDescriptor[]> {
     const found = this.peers(node);
     if (found.length === 0) {
-      throw new MeshError(MeshErrorCode.ACCESS_DENIED, `'${this.worker}' may not call '${node}': no fakes are given for it`, { worker: node });
+      throw new MeshError(MeshErrorCode.ACCESS_DENIED, `'${this.worker}' may not call '${node}': no fakes are given for it`, {
+        worker: node,
+      });
     }
     const instances = options?.instances ?? 1;
     if (instances > found.length) {
-      throw new MeshError(MeshErrorCode.TIMEOUT, `a faked worker has one instance; ${instances} were asked for`, { worker: node });
+      throw new MeshError(MeshErrorCode.TIMEOUT, `a faked worker has one instance; ${instances} were asked for`, {
+        worker: node,
+      });
     }
     return found;
   }
@@ -122,13 +150,26 @@ function roundTrip(value: unknown, worker: string, command: string, code: MeshEr
 
 function remoteError(err: unknown, worker: string, command: string, variant: string): MeshError {
   const wire = JSON.parse(JSON.stringify(serializeHandlerError(err))) as ReturnType<typeof serializeHandlerError>;
-  return new MeshError(wire.code, wire.message, { worker, command, variant, remoteName: wire.remoteName, status: wire.status, response: wire.response });
+  return new MeshError(wire.code, wire.message, {
+    worker,
+    command,
+    variant,
+    remoteName: wire.remoteName,
+    status: wire.status,
+    response: wire.response,
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, worker: string, command: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new MeshError(MeshErrorCode.TIMEOUT, `'${worker}' did not answer '${command}' within ${ms} ms`, { worker, command })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new MeshError(MeshErrorCode.TIMEOUT, `'${worker}' did not answer '${command}' within ${ms} ms`, { worker, command }),
+        ),
+      ms,
+    );
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

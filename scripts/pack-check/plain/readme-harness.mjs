@@ -1,7 +1,9 @@
-
 // ---- appended by scripts/pack-check.sh: end the README example once it printed its answer ----
 {
-  const deadline = setTimeout(() => { console.error('README example: no answer within 15 s'); process.exit(1); }, 15_000);
+  const deadline = setTimeout(() => {
+    console.error('README example: no answer within 15 s');
+    process.exit(1);
+  }, 15_000);
   const log = console.log;
   console.log = (...args) => {
     log(...args);

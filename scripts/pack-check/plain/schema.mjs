@@ -5,9 +5,18 @@ export const schema = {
     _allow: ['NodeA'],
     _connect: [],
     _commands: {
-      _balanced: { status({ test }) { return { status: `ok ${test}` }; } },
+      _balanced: {
+        status({ test }) {
+          return { status: `ok ${test}` };
+        },
+      },
       _broadcast: {
-        collect: { method({ test }) { return { command: test, node: this.variant }; }, responds: true },
+        collect: {
+          method({ test }) {
+            return { command: test, node: this.variant };
+          },
+          responds: true,
+        },
       },
     },
   },

@@ -32,7 +32,9 @@
     }
     rows.forEach(function (values) {
       var tr = document.createElement('tr');
-      values.forEach(function (v) { cell(tr, v); });
+      values.forEach(function (v) {
+        cell(tr, v);
+      });
       body.appendChild(tr);
     });
   }
@@ -52,14 +54,31 @@
 
   function render(view) {
     lastView = view;
-    fill('workers', view.workers.map(function (w) {
-      return [w.name, String(w.instances), list(w.allow), list(w.connect), w.commands.join(', ') || '—'];
-    }), 5, 'no worker registered');
-    fill('instances', view.instances.map(function (i) {
-      var host = i.host.indexOf(':') >= 0 ? '[' + i.host + ']' : i.host;
-      return [i.worker, i.variant, host + ':' + i.port, since(i.registeredAt)];
-    }), 4, 'no instance registered');
-    fill('links', view.links.map(function (l) { return [l.from, '→', l.to]; }), 3, 'no worker may call another');
+    fill(
+      'workers',
+      view.workers.map(function (w) {
+        return [w.name, String(w.instances), list(w.allow), list(w.connect), w.commands.join(', ') || '—'];
+      }),
+      5,
+      'no worker registered',
+    );
+    fill(
+      'instances',
+      view.instances.map(function (i) {
+        var host = i.host.indexOf(':') >= 0 ? '[' + i.host + ']' : i.host;
+        return [i.worker, i.variant, host + ':' + i.port, since(i.registeredAt)];
+      }),
+      4,
+      'no instance registered',
+    );
+    fill(
+      'links',
+      view.links.map(function (l) {
+        return [l.from, '→', l.to];
+      }),
+      3,
+      'no worker may call another',
+    );
     updatedEl.textContent = 'updated ' + new Date(view.at).toLocaleTimeString();
     document.body.dataset.instances = String(view.instances.length);
   }
@@ -77,35 +96,39 @@
 
   function connect() {
     var headers = token ? { authorization: 'Bearer ' + token } : {};
-    fetch('events', { headers: headers, cache: 'no-store' }).then(function (res) {
-      if (res.status === 401) throw new Error('unauthorized: open the page as …/ui#token=<token>');
-      if (!res.ok || !res.body) throw new Error('HTTP ' + res.status);
-      setStatus('live', 'live');
-      retryMs = 500;
-      var reader = res.body.getReader();
-      var decoder = new TextDecoder();
-      var buffer = '';
-      function pump() {
-        return reader.read().then(function (chunk) {
-          if (chunk.done) throw new Error('the manager closed the stream');
-          buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n');
-          var end;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            dispatch(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
-          return pump();
-        });
-      }
-      return pump();
-    }).catch(function (err) {
-      setStatus('error', 'disconnected: ' + err.message + ' (retrying)');
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 10000);
-    });
+    fetch('events', { headers: headers, cache: 'no-store' })
+      .then(function (res) {
+        if (res.status === 401) throw new Error('unauthorized: open the page as …/ui#token=<token>');
+        if (!res.ok || !res.body) throw new Error('HTTP ' + res.status);
+        setStatus('live', 'live');
+        retryMs = 500;
+        var reader = res.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = '';
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw new Error('the manager closed the stream');
+            buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n?/g, '\n');
+            var end;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              dispatch(buffer.slice(0, end));
+              buffer = buffer.slice(end + 2);
+            }
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function (err) {
+        setStatus('error', 'disconnected: ' + err.message + ' (retrying)');
+        setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, 10000);
+      });
   }
 
   // Keeps the 'since' column current between changes.
-  setInterval(function () { if (lastView) render(lastView); }, 5000);
+  setInterval(function () {
+    if (lastView) render(lastView);
+  }, 5000);
   connect();
 })();

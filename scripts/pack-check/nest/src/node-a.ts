@@ -31,7 +31,8 @@ export class Caller {
     SocketMeshModule.forWorker('NodeA', {
       manager: { host: '127.0.0.1', port: managerPort },
       connect: ['NodeB'],
-      publicKey, privateKey,
+      publicKey,
+      privateKey,
     }),
   ],
   providers: [Caller],
@@ -40,7 +41,10 @@ export class NodeAModule {}
 
 const app = await NestFactory.createApplicationContext(NodeAModule, { logger: ['error', 'warn'] });
 const caller = app.get(Caller);
-const deadline = setTimeout(() => { console.error('NodeA: the two NodeB links did not come up in 20 s'); process.exit(1); }, 20_000);
+const deadline = setTimeout(() => {
+  console.error('NodeA: the two NodeB links did not come up in 20 s');
+  process.exit(1);
+}, 20_000);
 await caller.bothLinked;
 clearTimeout(deadline);
 
@@ -50,9 +54,17 @@ for (let i = 0; i < 4; i++) balanced.push((await mesh.call<{ pid: number }>('Nod
 const collect = await mesh.call<{ command: string; pid: number }[]>('NodeB', 'collect', { test: 'data' });
 const proxy = await mesh.node<NodeBApi>('NodeB').status({ test: 'proxy' });
 let unknown = 'no error';
-try { await mesh.call('NodeB', 'nope', {}); } catch (err) { unknown = err instanceof MeshError ? err.code : String(err); }
+try {
+  await mesh.call('NodeB', 'nope', {});
+} catch (err) {
+  unknown = err instanceof MeshError ? err.code : String(err);
+}
 let bigint = 'no error';
-try { await mesh.call('NodeB', 'status', { test: 1n }); } catch (err) { bigint = err instanceof MeshError ? err.code : String(err); }
+try {
+  await mesh.call('NodeB', 'status', { test: 1n });
+} catch (err) {
+  bigint = err instanceof MeshError ? err.code : String(err);
+}
 
 console.log(`NEST_RESULT ${JSON.stringify({ balanced, collect, proxy, unknown, bigint })}`);
 await app.close();

@@ -7,8 +7,12 @@ import { managerPort, privateKey, publicKey } from './keys.js';
 
 @Injectable()
 export class StatusService {
-  @Balanced() status({ test }: { test: string }) { return { status: `ok ${test}`, pid: process.pid }; }
-  @Broadcast({ responds: true }) collect({ test }: { test: string }) { return { command: test, pid: process.pid }; }
+  @Balanced() status({ test }: { test: string }) {
+    return { status: `ok ${test}`, pid: process.pid };
+  }
+  @Broadcast({ responds: true }) collect({ test }: { test: string }) {
+    return { command: test, pid: process.pid };
+  }
 }
 
 @Module({
@@ -16,7 +20,8 @@ export class StatusService {
     SocketMeshModule.forWorker('NodeB', {
       manager: { host: '127.0.0.1', port: managerPort },
       allow: ['NodeA'],
-      publicKey, privateKey,
+      publicKey,
+      privateKey,
     }),
   ],
   providers: [StatusService],
