@@ -4,7 +4,7 @@ import { frameParser } from '../lib/core/frame-parser.js';
 import { Events } from '../lib/core/protocol.js';
 
 type Packet = defaultParser.Packet;
-const { EVENT, ACK, CONNECT } = defaultParser.PacketType;
+const { EVENT, CONNECT } = defaultParser.PacketType;
 
 /** Encodes with our encoder and feeds every chunk to one decoder; returns what it emitted. */
 function roundTrip(packets: Packet[], decoder = new frameParser.Decoder()): Packet[] {
@@ -42,29 +42,28 @@ describe('frameParser', () => {
     ]);
   });
 
-  it('leaves text packets and acknowledged or other-namespace events to the default parser', () => {
+  it('leaves text packets to the default parser, and refuses binary attachments (none is legitimate: frames travel tagged)', () => {
     const packets: Packet[] = [
       { type: CONNECT, nsp: '/', data: { token: 'x' } },
       { type: EVENT, nsp: '/', data: ['hello', { a: 1 }] },
-      { type: EVENT, nsp: '/', id: 7, data: [Events.FRAME, Buffer.from([1])] },
-      { type: EVENT, nsp: '/other', data: [Events.FRAME, Buffer.from([2])] },
     ];
-    const encoder = new frameParser.Encoder();
-    // The last two carry a Buffer but are not frames: the default encoder's header + attachment.
-    expect(encoder.encode(packets[2])).toHaveLength(2);
     expect(roundTrip(packets)).toEqual(packets);
+    const encoder = new frameParser.Encoder();
+    // A Buffer outside a frame goes out as the default encoder's header + attachment...
+    const attached: Packet = { type: EVENT, nsp: '/', id: 7, data: [Events.FRAME, Buffer.from([1])] };
+    expect(encoder.encode(attached)).toHaveLength(2);
+    // ...which a receiver refuses at the header, before buffering any attachment.
+    expect(() => roundTrip([attached])).toThrow(/attachments/);
   });
 
-  it('gives binary attachments that start with the frame tag to the default parser, frames around them stay frames', () => {
-    const tagged = Buffer.from([0xf7, 0xf7, 0xf7]);
-    const packets: Packet[] = [
-      framePacket(frameOf([1])),
-      { type: EVENT, nsp: '/', data: ['blob', tagged, { nested: Buffer.from([0xf7, 4]) }] },
-      framePacket(frameOf([2])),
-      { type: ACK, nsp: '/', id: 3, data: [Buffer.from([0xf7])] },
-      framePacket(frameOf([3])),
-    ];
-    expect(roundTrip(packets)).toEqual(packets);
+  it('frames around a refused attachment header stay frames', () => {
+    const decoder = new frameParser.Decoder();
+    const out: Packet[] = [];
+    decoder.on('decoded', (p: Packet) => out.push(p));
+    decoder.add(Buffer.from([0xf7, 1]));
+    expect(() => decoder.add('51-["blob",{"_placeholder":true,"num":0}]')).toThrow(/attachments/);
+    decoder.add(Buffer.from([0xf7, 2]));
+    expect(out).toEqual([framePacket(Buffer.from([1])), framePacket(Buffer.from([2]))]);
   });
 
   it('refuses an untagged binary message nobody waits for', () => {
@@ -87,9 +86,9 @@ describe('frameParser', () => {
     const decoder = new frameParser.Decoder();
     const out: Packet[] = [];
     decoder.on('decoded', (p: Packet) => out.push(p));
-    decoder.add('51-["x",{"_placeholder":true,"num":0}]'); // waits for one attachment
+    decoder.add(Buffer.from([0xf7, 5]));
     decoder.destroy();
     decoder.add(Buffer.from([0xf7, 6]));
-    expect(out).toEqual([framePacket(Buffer.from([6]))]);
+    expect(out).toEqual([framePacket(Buffer.from([5])), framePacket(Buffer.from([6]))]);
   });
 });
