@@ -157,8 +157,11 @@ export class MeshNode extends EventEmitter {
     // The manager link needs socket.io-client: load it while the server loads socket.io.
     loadSocketIoClient().catch(() => {});
     await enableTelemetry();
+    // close() may come while the loads above are awaited: then nothing may start after it.
+    if (this.closing) return;
     gaugeSources.add(this.gauges);
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
+    if (this.closing) return;
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);
     this.logger.info(
       startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues),

@@ -52,6 +52,11 @@ export class SocketServer {
     return this.attaching;
   }
 
+  /** True once close() was called: a listen() still loading socket.io must not open the port after it. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   close(done: () => void): void {
     this.closed = true;
     if (this.io) void this.io.close(() => done());
@@ -100,7 +105,10 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
  * createSocketServer gets its socket.io attached first.
  */
 export async function listen(server: HttpServer, port: number, host?: string): Promise<void> {
-  await pending.get(server)?.attach();
+  const io = pending.get(server);
+  await io?.attach();
+  // Closed while socket.io was loading: opening the port now would outlive close().
+  if (io?.isClosed) throw new Error('closed before it listened');
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
