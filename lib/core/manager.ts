@@ -3,11 +3,11 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
-import { deriveMeshKeys, type MeshKeys, type PrivateKeyOption } from './crypto/mesh-keys.js';
+import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from './errors.js';
-import { createConsoleLogger, type LogLevel, type MeshLogger } from './logger.js';
+import { createConsoleLogger, type MeshLogger } from './logger.js';
 import { closeDiscoveryServer } from './manager/discovery-http.js';
-import { validateHttpAuth, type ManagerHttpAuth } from './manager-http/http-auth.js';
+import { validateHttpAuth } from './manager-http/http-auth.js';
 import { ManagerHttp } from './manager-http/manager-http.js';
 import { ConnectionGate } from './admission/connection-gate.js';
 import { LogOnce } from './admission/log-once.js';
@@ -20,55 +20,14 @@ import { pushTopology } from './manager/topology-push.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
-import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from './schema.js';
+import { validateMeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { DEFAULTS } from './options/defaults.js';
 import { resolveManagerOptions } from './options/manager-options.js';
 
-export interface ManagerOptions {
-  publicKey: string;
-  /** One key, or a list for a rotation (current first). */
-  privateKey: PrivateKeyOption;
-  /** Socket port workers connect to; undefined or 0 picks a free one (then discover it over HTTP). */
-  port?: number;
-  /** Bind address; default all interfaces. */
-  host?: string;
-  /** The whole schema, when the manager should hold workers to it (seed object format). */
-  schema?: MeshSchema;
-  /**
-   * Port of the manager's HTTP server (`GET /socket-mesh/port`, the registry, the topology page):
-   * started when `port` is undefined (default 8765, as the seed) or when set explicitly;
-   * `false` turns it off (the Nest module serves the routes instead).
-   */
-  discoveryPort?: number | false;
-  /** Protects the registry, topology and event routes with a bearer token. */
-  httpAuth?: ManagerHttpAuth;
-  logLevel?: LogLevel;
-  logger?: MeshLogger;
-  /** Handshake must finish within this many ms (default 5000). */
-  handshakeTimeout?: number;
-  /** Largest frame accepted, bytes (default 1 MiB). */
-  maxFrameSize?: number;
-  /** Registrations accepted per second per remote address (default 100); more wait in a bounded queue. */
-  registrationsPerSecond?: number;
-  /** Connections that have not proven the keys yet, at once (default 256); more are closed at once. */
-  maxUnauthenticated?: number;
-  /** Liveness ping period of worker connections, ms (default 2000). */
-  heartbeatInterval?: number;
-  /** A worker that misses a ping for this long is dropped, ms (default 2500). */
-  heartbeatTimeout?: number;
-}
-
-/**
- * The manager's events. `registered` and `unregistered` carry the instance as
- * `GET /socket-mesh/nodes` lists it; `change` follows either, once the registry is updated.
- */
-export interface ManagerEvents {
-  registered: [entry: RegistryEntry];
-  unregistered: [entry: RegistryEntry];
-  change: [];
-}
+export type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
+import type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
 
 interface Session {
   socket: Socket;
