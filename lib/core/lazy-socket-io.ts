@@ -29,10 +29,14 @@ let server: Promise<SocketIoServer> | undefined;
 
 /** Loads socket.io-client (and the frame parser) once; later calls get the same promise. */
 export function loadSocketIoClient(): Promise<SocketIoClient> {
-  client ??= Promise.all([import('socket.io-client'), import('./frame-parser.js')]).then(([c, p]) => {
+  // One import at a time: concurrent dynamic imports of overlapping module graphs can stall
+  // in some loaders (Jest's VM modules among them), and the order costs nothing measurable.
+  client ??= (async () => {
+    const p = await import('./frame-parser.js');
+    const c = await import('socket.io-client');
     loadedClient = { io: c.io, frameParser: p.frameParser };
     return loadedClient;
-  });
+  })();
   return client;
 }
 
@@ -44,9 +48,10 @@ export function socketIoClient(): SocketIoClient {
 
 /** Loads the socket.io server (and the frame parser) once; later calls get the same promise. */
 export function loadSocketIoServer(): Promise<SocketIoServer> {
-  server ??= Promise.all([import('socket.io'), import('./frame-parser.js')]).then(([s, p]) => ({
-    Server: s.Server,
-    frameParser: p.frameParser,
-  }));
+  server ??= (async () => {
+    const p = await import('./frame-parser.js');
+    const s = await import('socket.io');
+    return { Server: s.Server, frameParser: p.frameParser };
+  })();
   return server;
 }

@@ -6,7 +6,6 @@ import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
-import { loadSocketIoClient } from './lazy-socket-io.js';
 import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
@@ -154,8 +153,6 @@ export class MeshNode extends EventEmitter {
 
   /** Starts the mesh server, opens the queues, then registers. Call once. */
   async start(): Promise<void> {
-    // The manager link needs socket.io-client: load it while the server loads socket.io.
-    loadSocketIoClient().catch(() => {});
     await enableTelemetry();
     // close() may come while the loads above are awaited: then nothing may start after it.
     if (this.closing) return;
