@@ -8,6 +8,7 @@ import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
+import { forLog } from './mesh-name.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -235,18 +236,20 @@ export class ManagerLink extends EventEmitter {
     if (isTransientRefusal(error)) {
       // The manager is busy (its registration queue is full): not this worker's fault, and not
       // fatal; the server-side disconnect that follows schedules a jittered retry.
-      this.logFailure(`the manager is busy (${String(error?.message)}); retrying`);
+      this.logFailure(`the manager is busy (${forLog(error?.message)}); retrying`);
       return;
     }
+    const reason = typeof error?.message === 'string' ? error.message : 'no reason given';
     const err = new MeshError(
       error?.code === MeshErrorCode.AUTH_FAILED ||
         error?.code === MeshErrorCode.ACCESS_DENIED ||
         error?.code === MeshErrorCode.SCHEMA_INVALID
         ? error.code
         : MeshErrorCode.AUTH_FAILED,
-      `the manager refused this worker: ${typeof error?.message === 'string' ? error.message : 'no reason given'}`,
+      `the manager refused this worker: ${reason}`,
     );
-    this.logFailure(err.message, 'error');
+    // The reason is the remote's text: escaped in the log line, kept as sent in the error.
+    this.logFailure(`the manager refused this worker: ${forLog(reason)}`, 'error');
     this.emit('refused', err);
   }
 
@@ -260,7 +263,7 @@ export class ManagerLink extends EventEmitter {
     // A busy manager (its registration queue full) is retried for as long as it takes.
     if (isTransientRefusal(error)) return this.onRefused(error);
     if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
-    const reason = typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason given';
+    const reason = typeof error?.message === 'string' ? forLog(error.message, 200) : 'no reason given';
     // At debug: if the refusals go on, the 'refused' report logs the one error line.
     this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);
   }
