@@ -39,7 +39,6 @@ import {
   Balanced,
   MeshClient,
   MeshContext,
-  MeshError,
   MeshErrorCode,
   MeshExceptionFilter,
   MeshPayload,
@@ -50,6 +49,7 @@ import {
   type SocketMeshWorkerOptions,
 } from '../lib/index.js';
 import { freePort } from './support/free-port.js';
+import { meshError } from './support/mesh-rejection.js';
 
 const KEYS = { publicKey: 'conventions-public-key', privateKey: 'conventions-private-key-0123456789abcdef' };
 const LOGGER = ['fatal'] as const;
@@ -206,16 +206,6 @@ function request(port: number, method: string, path: string, body?: unknown): Pr
     req.on('error', reject);
     req.end(data);
   });
-}
-
-async function meshError(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a MeshError, the call succeeded');
 }
 
 describe('Nest conventions on mesh handlers', () => {

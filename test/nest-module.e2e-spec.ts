@@ -36,7 +36,6 @@ import {
   Balanced,
   Broadcast,
   MeshClient,
-  MeshError,
   MeshErrorCode,
   OnMeshEvent,
   SocketMeshModule,
@@ -45,6 +44,7 @@ import {
 } from '../lib/index.js';
 import { SocketMeshExplorer } from '../lib/nest/socket-mesh.explorer.js';
 import { waitForEmit } from './support/wait-for.js';
+import { meshError } from './support/mesh-rejection.js';
 
 const KEYS = { publicKey: 'nest-e2e-public-key', privateKey: 'nest-e2e-private-key-0123456789abcdef' };
 const LOGGER = ['fatal', 'error', 'warn'] as const;
@@ -221,16 +221,6 @@ function getJson(port: number, path: string): Promise<{ status: number; body: un
     req.on('error', reject);
     req.end();
   });
-}
-
-async function meshError(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a MeshError, the call succeeded');
 }
 
 describe('SocketMeshModule (Nest apps in one process)', () => {

@@ -20,9 +20,10 @@ import {
 } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
-import { Balanced, MeshClient, MeshError, MeshErrorCode, SocketMeshModule, type PeerDescriptor } from '../lib/index.js';
+import { Balanced, MeshClient, MeshErrorCode, SocketMeshModule, type PeerDescriptor } from '../lib/index.js';
 import { freePort } from './support/free-port.js';
 import { waitFor } from './support/wait-for.js';
+import { meshError } from './support/mesh-rejection.js';
 
 const KEYS = { publicKey: 'readiness-public-key', privateKey: 'readiness-private-key-0123456789abcdef' };
 const LOGGER = ['fatal'] as const;
@@ -97,16 +98,6 @@ function getJson(port: number, path: string): Promise<{ status: number; body: un
     req.on('error', reject);
     req.end();
   });
-}
-
-async function meshError(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a MeshError, it succeeded');
 }
 
 describe('readiness and configuration (real Nest apps)', () => {

@@ -6,9 +6,10 @@ import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MeshClient, MeshError, MeshErrorCode, type MeshHandlerContext } from '../lib/index.js';
+import { MeshClient, MeshErrorCode, type MeshHandlerContext } from '../lib/index.js';
 import { MeshWorkerHost } from '../lib/nest/mesh-worker.host.js';
 import { SocketMeshTestingModule } from '../lib/testing.js';
+import { meshError } from './support/mesh-rejection.js';
 
 @Injectable()
 class Poller {
@@ -20,16 +21,6 @@ class Poller {
 
 /** How many TCP servers and sockets this process holds (earlier suites in this process may still hold some). */
 const tcpHandles = () => process.getActiveResourcesInfo().filter((r) => r.startsWith('TCP')).length;
-
-async function meshError(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a MeshError, the call succeeded');
-}
 
 describe('SocketMeshTestingModule', () => {
   let moduleRef: TestingModule | undefined;

@@ -12,6 +12,7 @@ import { SocketNode, type SocketNodeConnection, type SocketNodeInfo } from '../l
 import { freePort } from './support/free-port.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
+import { meshError as rejection } from './support/mesh-rejection.js';
 
 const { publicKey, privateKey } = TEST_KEYS;
 
@@ -24,16 +25,6 @@ function track<T extends { close(): Promise<void> }>(thing: T): T {
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((thing) => thing.close()));
 });
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * ready() means registered, not linked: the caller learns of a peer from the manager's next

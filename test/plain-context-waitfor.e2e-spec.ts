@@ -4,7 +4,7 @@
  * for a worker's instances or rejects with MESH_TIMEOUT.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
+import { MeshErrorCode } from '../lib/core/errors.js';
 import type { MeshCallContext } from '../lib/core/handler-context.js';
 import { Manager } from '../lib/core/manager.js';
 import type { MeshSchema } from '../lib/core/schema.js';
@@ -12,6 +12,7 @@ import { SocketNode } from '../lib/core/socket-node.js';
 import { freePort } from './support/free-port.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
+import { meshError as rejection } from './support/mesh-rejection.js';
 
 const { publicKey, privateKey } = TEST_KEYS;
 
@@ -23,16 +24,6 @@ function track<T extends { close(): Promise<void> }>(thing: T): T {
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((thing) => thing.close()));
 });
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const seen: { self: unknown; context: MeshCallContext }[] = [];
 const schema: MeshSchema = {

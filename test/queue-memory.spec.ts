@@ -5,20 +5,11 @@ import { queueName, type QueueTarget } from '../lib/core/queue/command-queue.js'
 import { createMemoryQueueBackend } from '../lib/core/queue/memory-queue.js';
 import { waitFor } from './support/wait-for.js';
 import { gate, recordingLogger } from './support/recording-logger.js';
+import { meshError as rejection } from './support/mesh-rejection.js';
 
 let seq = 0;
 function target(command = 'ingest'): QueueTarget {
   return { worker: 'NodeB', command, variant: `v${++seq}` };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('queueName', () => {

@@ -20,18 +20,9 @@ import { waitFor } from './support/wait-for.js';
 import { REDIS_URL, redisAnswers, startRedisServer } from './support/redis.js';
 import { gate, recordingLogger } from './support/recording-logger.js';
 import { expectRedisAbsent } from './support/redis-absent.js';
+import { meshError as rejection } from './support/mesh-rejection.js';
 
 const redisUp = await redisAnswers(REDIS_URL);
-
-async function rejection(promise: Promise<unknown>): Promise<MeshError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshError);
-    return err as MeshError;
-  }
-  throw new Error('expected a rejection');
-}
 
 // Every queue this run creates lives under this worker name; afterAll deletes their keys.
 const WORKER = `QueueE2E-${process.pid}-${Date.now().toString(36)}`;
