@@ -3,7 +3,7 @@
  * request of the worker fixtures, reading the manager's registry, waiting on mesh events, and
  * printing outcome counts. Not a test file itself.
  */
-import type { LoadRequest, LoadStats, LoadSummary } from './support/fixture-protocol.js';
+import { emptySummary, type LoadRequest, type LoadStats, type LoadSummary } from './support/fixture-protocol.js';
 import type { ManagerHandle, WorkerHandle } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -41,29 +41,11 @@ export async function stopLoad(worker: WorkerHandle, tag: string): Promise<void>
 
 /** Adds summaries of several callers up (failures and per-variant stats concatenated / merged). */
 export function mergeSummaries(summaries: LoadSummary[]): LoadSummary {
-  const out: LoadSummary = {
-    tag: summaries.map((s) => s.tag).join('+'),
-    calls: 0,
-    settled: 0,
-    ok: 0,
-    byCode: {},
-    byCommand: {},
-    partialInner: {},
-    mismatches: 0,
-    mismatchSamples: [],
-    duplicates: 0,
-    peakInFlight: 0,
-    maxLatencyMs: 0,
-    p50LatencyMs: 0,
-    p99LatencyMs: 0,
-    maxLatencyByOutcome: {},
-    startedAt: Math.min(...summaries.map((s) => s.startedAt)),
-    endedAt: Math.max(...summaries.map((s) => s.endedAt)),
-    durationMs: 0,
-    byVariant: {},
-    failures: [],
-    failuresDropped: 0,
-  };
+  const out = emptySummary(
+    summaries.map((s) => s.tag).join('+'),
+    Math.min(...summaries.map((s) => s.startedAt)),
+    Math.max(...summaries.map((s) => s.endedAt)),
+  );
   const add = (into: Record<string, number>, from: Record<string, number>) => {
     for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
   };

@@ -176,6 +176,33 @@ export interface LoadSummary {
   memoryAfter?: ProcessSample;
 }
 
+/** A summary with nothing counted yet. */
+export function emptySummary(tag: string, startedAt: number, endedAt = startedAt): LoadSummary {
+  return {
+    tag,
+    calls: 0,
+    settled: 0,
+    ok: 0,
+    byCode: {},
+    byCommand: {},
+    partialInner: {},
+    mismatches: 0,
+    mismatchSamples: [],
+    duplicates: 0,
+    peakInFlight: 0,
+    maxLatencyMs: 0,
+    p50LatencyMs: 0,
+    p99LatencyMs: 0,
+    maxLatencyByOutcome: {},
+    startedAt,
+    endedAt,
+    durationMs: 0,
+    byVariant: {},
+    failures: [],
+    failuresDropped: 0,
+  };
+}
+
 /** A mesh event as the fixture process itself saw it, stamped with its own Date.now(). */
 export interface LocalMeshEvent {
   name: 'connected' | 'peer.connected' | 'peer.disconnected';
