@@ -5,7 +5,7 @@
  * is routed out: the namespaces have no default route and the root namespace is not touched
  * beyond creating and deleting them.
  *
- * This kernel has no netem; a partition is the host's port on the switch taken down (packets
+ * This kernel has no netem (delay and loss: test/fixtures/delay-proxy.ts); a partition is the host's port on the switch taken down (packets
  * vanish, no TCP reset: a silent partition), or a blackhole route to one peer.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
