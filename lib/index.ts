@@ -12,7 +12,7 @@ export { Broadcast } from './nest/decorators/broadcast.decorator.js';
 export type { BroadcastOptions } from './nest/decorators/broadcast.decorator.js';
 export { OnMeshEvent } from './nest/decorators/on-mesh-event.decorator.js';
 export type { MeshEventName } from './nest/socket-mesh.constants.js';
-export type { MeshHandlerContext } from './nest/mesh-handler-context.js';
+export type { MeshHandlerContext, MeshRequest } from './nest/mesh-handler-context.js';
 export { MeshPayload, MeshContext } from './nest/decorators/mesh-params.decorator.js';
 export { MeshExceptionFilter, meshErrorToHttp } from './nest/mesh-exception.filter.js';
 export { defineWorker, command } from './nest/worker-contract.js';

@@ -8,12 +8,11 @@ import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   HttpException,
   Inject,
   Injectable,
-  Logger,
   Module,
   Scope,
   UseGuards,
@@ -30,7 +29,7 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, REQUEST } from '@nestjs/core';
 import { interval, map, type Observable } from 'rxjs';
 import {
   Balanced,
@@ -40,9 +39,9 @@ import {
   OnMeshEvent,
   SocketMeshModule,
   type MeshEventPayload,
+  type MeshRequest,
   type SocketMeshWorkerOptions,
 } from '../lib/index.js';
-import { SocketMeshExplorer } from '../lib/nest/socket-mesh.explorer.js';
 import { waitForEmit } from './support/wait-for.js';
 import { meshError } from './support/mesh-rejection.js';
 
@@ -452,30 +451,32 @@ describe('SocketMeshModule (Nest apps in one process)', () => {
     expect((await meshError(nodeD.get(MeshClient).call('NodeB', 'status'))).code).toBe(MeshErrorCode.CLOSED);
   });
 
-  it('request-scoped providers are skipped with a warning, not served', async () => {
+  it('a request-scoped provider serves mesh calls: an instance per call, REQUEST is the call', async () => {
+    let instances = 0;
     @Injectable({ scope: Scope.REQUEST })
     class ScopedCommands {
+      private readonly id = ++instances;
+      constructor(@Inject(REQUEST) private readonly request: MeshRequest<{ n: number }>) {}
       @Balanced()
       scoped() {
-        return 'never';
+        return { id: this.id, n: this.request.payload.n, caller: this.request.caller.worker };
       }
     }
-    const warn = jest.spyOn(Logger.prototype, 'warn');
-    try {
-      const app = await startWorker(
-        'NodeS',
-        { manager: { host: '127.0.0.1', port: socketPort }, bindHost: '127.0.0.1', ...KEYS },
-        [ScopedCommands],
-      );
-      open.push(app);
-      expect(app.get(SocketMeshExplorer).commands).toEqual([]);
-      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(
-        expect.stringMatching(/ScopedCommands is request-scoped or transient/),
-      );
+    const mesh = { manager: { host: '127.0.0.1', port: socketPort }, bindHost: '127.0.0.1', ...KEYS };
+    const served = await startWorker('NodeS', { ...mesh, allow: ['NodeT'] }, [ScopedCommands]);
+    open.push(served);
+    const caller = await startWorker('NodeT', { ...mesh, connect: ['NodeS'] });
+    open.push(caller);
+    const mesh$ = caller.get(MeshClient);
+    await mesh$.waitFor('NodeS', { timeout: 10_000 });
+    const first = await mesh$.call('NodeS', 'scoped', { n: 1 });
+    const second = await mesh$.call('NodeS', 'scoped', { n: 2 });
+    expect(first).toEqual({ id: expect.any(Number), n: 1, caller: 'NodeT' });
+    expect(second).toMatchObject({ n: 2, caller: 'NodeT' });
+    expect((second as { id: number }).id).not.toBe((first as { id: number }).id);
+    for (const app of [caller, served]) {
       await app.close();
       open.splice(open.indexOf(app), 1);
-    } finally {
-      warn.mockRestore();
     }
   });
 

@@ -20,3 +20,12 @@ export interface MeshHandlerContext {
   /** The caller's `CallOptions.metadata` (`{}` when none; always `{}` for queued commands). */
   metadata: Readonly<CallMetadata>;
 }
+
+/**
+ * What `@Inject(REQUEST)` gives a request-scoped provider while it serves one mesh call: the
+ * handler context with the payload. One object per call (or, under a durable
+ * `ContextIdStrategy`, what the strategy's payload says).
+ */
+export interface MeshRequest<P = unknown> extends MeshHandlerContext {
+  payload: P;
+}

@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModulesContainer, type ParamsFactory } from '@nestjs/core';
+import {
+  DiscoveryService,
+  ExternalContextCreator,
+  MetadataScanner,
+  ModuleRef,
+  ModulesContainer,
+  type ContextId,
+  type ParamsFactory,
+} from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/internal';
 import { firstValueFrom, isObservable } from 'rxjs';
 import type { CommandHandler, CommandKind, LocalCommand } from '../core/command-spec.js';
@@ -8,8 +16,9 @@ import { normalizeCommandSpec } from '../core/schema.js';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import { handlerContext } from '../core/handler-context.js';
 import { MeshParamType } from './decorators/mesh-params.decorator.js';
-import type { MeshHandlerContext } from './mesh-handler-context.js';
+import type { MeshHandlerContext, MeshRequest } from './mesh-handler-context.js';
 import { MeshHandlerFilters } from './mesh-handler-errors.js';
+import { ScopedInstances } from './scoped-instances.js';
 import {
   BALANCED_METADATA,
   BROADCAST_METADATA,
@@ -21,7 +30,7 @@ import {
   SOCKET_MESH_WORKER_NAME,
   type MeshEventName,
 } from './socket-mesh.constants.js';
-import { bothKindsMessage, duplicateCommandMessage, scopedProviderMessage, unknownEventMessage } from './socket-mesh.messages.js';
+import { bothKindsMessage, duplicateCommandMessage, unknownEventMessage } from './socket-mesh.messages.js';
 
 /** A provider method listening to a mesh event. */
 export interface MeshEventListener {
@@ -57,6 +66,7 @@ export class SocketMeshExplorer implements OnModuleInit {
   private listenerList: MeshEventListener[] = [];
   private settle!: { resolve(): void; reject(err: unknown): void };
   private readonly filters: MeshHandlerFilters;
+  private readonly scoped: ScopedInstances;
   /** Resolves once the command table is built (rejects when it could not be). */
   readonly explored: Promise<void>;
 
@@ -66,8 +76,10 @@ export class SocketMeshExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly contextCreator: ExternalContextCreator,
     modules: ModulesContainer,
+    moduleRef: ModuleRef,
   ) {
     this.filters = new MeshHandlerFilters(modules);
+    this.scoped = new ScopedInstances(moduleRef);
     this.explored = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -106,16 +118,14 @@ export class SocketMeshExplorer implements OnModuleInit {
       const names = this.scanner.getAllMethodNames(prototype).filter((name) => this.isMeshMethod(prototype[name]));
       if (names.length === 0) continue;
       const className = (instance as object).constructor?.name || String(wrapper.name);
-      if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
-        this.logger.warn(scopedProviderMessage(className));
-        continue;
-      }
+      // Request-scoped and transient providers get an instance per call, as in HTTP controllers.
+      const perCall = !wrapper.isDependencyTreeStatic() || wrapper.isTransient ? wrapper : undefined;
       seen.add(instance);
       for (const name of names) {
         const method = prototype[name];
         const label = `${className}.${name}`;
-        this.collectListeners(instance, method, label, listeners);
-        const command = this.commandOf(instance, prototype, name, label, String(wrapper.host?.token ?? ''));
+        this.collectListeners(instance, method, label, listeners, perCall);
+        const command = this.commandOf(instance, prototype, name, label, String(wrapper.host?.token ?? ''), perCall);
         if (!command) continue;
         const first = owners.get(command.name);
         if (first !== undefined) {
@@ -146,13 +156,18 @@ export class SocketMeshExplorer implements OnModuleInit {
     method: (...args: unknown[]) => unknown,
     label: string,
     into: MeshEventListener[],
+    perCall: InstanceWrapper | undefined,
   ): void {
     const events = Reflect.getOwnMetadata(ON_MESH_EVENT_METADATA, method) as unknown[] | undefined;
     for (const event of events ?? []) {
       if (!(MESH_EVENTS as readonly unknown[]).includes(event)) {
         throw new MeshError(MeshErrorCode.SCHEMA_INVALID, unknownEventMessage(label, event, MESH_EVENTS));
       }
-      into.push({ event: event as MeshEventName, label, handler: (payload) => method.call(instance, payload) });
+      const handler = perCall
+        ? async (payload: MeshEventPayload) =>
+            method.call((await this.scoped.forRequest(perCall, { event, ...payload })).instance, payload)
+        : (payload: MeshEventPayload) => method.call(instance, payload);
+      into.push({ event: event as MeshEventName, label, handler });
     }
   }
 
@@ -162,6 +177,7 @@ export class SocketMeshExplorer implements OnModuleInit {
     methodName: string,
     label: string,
     moduleKey: string,
+    perCall: InstanceWrapper | undefined,
   ): LocalCommand | undefined {
     const method = prototype[methodName];
     const balanced: unknown = Reflect.getOwnMetadata(BALANCED_METADATA, method);
@@ -176,9 +192,20 @@ export class SocketMeshExplorer implements OnModuleInit {
     const name = typeof rename === 'string' && rename.length > 0 ? rename : methodName;
     // Names the worker and the command; refuses responds + queued, bad timeouts, unknown keys.
     const spec = normalizeCommandSpec(this.worker, name, kind, options as Parameters<typeof normalizeCommandSpec>[3]);
-    const run = this.createContextualHandler(instance, method, methodName, moduleKey);
     // The same context as the plain API's handlers get (MeshHandlerContext has its shape).
-    const handler: CommandHandler = (payload, call) => run(payload, handlerContext(this.worker, name, kind, call));
+    let handler: CommandHandler;
+    if (perCall) {
+      handler = async (payload, call) => {
+        const context = handlerContext(this.worker, name, kind, call);
+        const request: MeshRequest = { ...context, payload };
+        const scoped = await this.scoped.forRequest(perCall, request);
+        const run = this.createContextualHandler(scoped.instance, method, methodName, moduleKey, scoped.contextId, perCall.id);
+        return run(payload, context);
+      };
+    } else {
+      const run = this.createContextualHandler(instance, method, methodName, moduleKey);
+      handler = (payload, call) => run(payload, handlerContext(this.worker, name, kind, call));
+    }
     return { name, ...spec, handler };
   }
 
@@ -187,6 +214,8 @@ export class SocketMeshExplorer implements OnModuleInit {
     method: (...args: unknown[]) => unknown,
     methodName: string,
     moduleKey: string,
+    contextId?: ContextId,
+    inquirerId?: string,
   ): (payload: unknown, context: MeshHandlerContext) => Promise<unknown> {
     const host = instance.constructor;
     // An undecorated first parameter is the payload, typed 'body' for pipes like ValidationPipe.
@@ -203,8 +232,8 @@ export class SocketMeshExplorer implements OnModuleInit {
       methodName,
       MESH_ARGS_METADATA,
       MESH_PARAMS_FACTORY,
-      undefined,
-      undefined,
+      contextId,
+      inquirerId,
       { guards: true, interceptors: true, filters: false },
       MESH_CONTEXT_TYPE,
     );

@@ -21,10 +21,6 @@ export function unknownEventMessage(handler: string, event: unknown, events: rea
   return `socket-mesh: @OnMeshEvent(${JSON.stringify(event)}) on ${handler}: the event must be one of ${events.map((e) => `'${e}'`).join(', ')}`;
 }
 
-export function scopedProviderMessage(provider: string): string {
-  return `${provider} is request-scoped or transient: its @Balanced/@Broadcast/@OnMeshEvent methods are ignored (mesh handlers need a singleton provider)`;
-}
-
 export function asyncOptionsMessage(where: string): string {
   return `socket-mesh: ${where}: give exactly one of useFactory, useClass or useExisting`;
 }

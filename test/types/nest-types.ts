@@ -16,6 +16,7 @@ import {
   type CallOptions,
   type MeshEventName,
   type MeshHandlerContext,
+  type MeshRequest,
   type MeshNodeProxy,
   type SocketMeshManagerAsyncOptions,
   type SocketMeshManagerOptions,
@@ -164,3 +165,5 @@ void Service;
 expectTypeOf<MeshHandlerContext>().toHaveProperty('worker').toEqualTypeOf<string>();
 expectTypeOf<MeshHandlerContext>().toHaveProperty('command').toEqualTypeOf<string>();
 expectTypeOf<MeshHandlerContext['kind']>().toEqualTypeOf<'balanced' | 'broadcast'>();
+expectTypeOf<MeshRequest<{ id: string }>['payload']>().toEqualTypeOf<{ id: string }>();
+expectTypeOf<MeshRequest>().toMatchTypeOf<MeshHandlerContext>();

@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   Controller,
+  Inject,
   Injectable,
   Scope,
   UseGuards,
@@ -16,10 +17,10 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, REQUEST } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { of } from 'rxjs';
-import { Balanced, Broadcast, OnMeshEvent, type MeshHandlerContext } from '../../lib/index.js';
+import { Balanced, Broadcast, OnMeshEvent, type MeshHandlerContext, type MeshRequest } from '../../lib/index.js';
 import { MeshError, MeshErrorCode } from '../../lib/core/errors.js';
 import { SOCKET_MESH_WORKER_NAME } from '../../lib/nest/socket-mesh.constants.js';
 import { SocketMeshExplorer } from '../../lib/nest/socket-mesh.explorer.js';
@@ -288,34 +289,58 @@ describe('SocketMeshExplorer: refusals', () => {
     );
   });
 
-  it.each([
-    ['request-scoped', Scope.REQUEST],
-    ['transient', Scope.TRANSIENT],
-  ])('a %s provider is not served, with a warning naming it', async (_label, scope) => {
-    @Injectable({ scope })
+  it('a request-scoped provider gets an instance per call, with the call as REQUEST; its listeners one per event', async () => {
+    const built: MeshRequest[] = [];
+    @Injectable({ scope: Scope.REQUEST })
     class Scoped {
+      constructor(@Inject(REQUEST) private readonly request: MeshRequest) {
+        built.push(request);
+      }
       @Balanced()
-      scoped() {
-        return 'never';
+      whoAsked(payload: { n: number }) {
+        return { n: payload.n, request: this.request };
       }
       @OnMeshEvent('connected')
       connected() {
-        return undefined;
+        return this.request;
       }
     }
-    @Injectable()
-    class Singleton {
-      @Balanced()
-      served() {
-        return 'yes';
-      }
-    }
-    const { module, explorer, logger } = await explorerFor({ providers: [Scoped, Singleton] });
+    const { module, explorer, logger } = await explorerFor({ providers: [Scoped] });
     await module.init();
-    expect(explorer.commands.map((c) => c.name)).toEqual(['served']);
-    expect(explorer.listeners).toEqual([]);
-    expect(logger.at('warn')).toContainEqual(
-      'Scoped is request-scoped or transient: its @Balanced/@Broadcast/@OnMeshEvent methods are ignored (mesh handlers need a singleton provider)',
-    );
+    expect(logger.at('warn')).toEqual([]);
+    const whoAsked = explorer.commands.find((c) => c.name === 'whoAsked')!;
+    const callContext = { caller: { worker: 'NodeA', variant: 'a1' }, metadata: { trace: 't1' } };
+    const first = (await whoAsked.handler({ n: 1 }, callContext)) as { n: number; request: MeshRequest };
+    const second = (await whoAsked.handler({ n: 2 }, callContext)) as { n: number; request: MeshRequest };
+    expect(first).toEqual({
+      n: 1,
+      request: { worker: WORKER, command: 'whoAsked', kind: 'balanced', ...callContext, payload: { n: 1 } },
+    });
+    expect(second.request.payload).toEqual({ n: 2 });
+    expect(built).toHaveLength(2);
+    await expect(explorer.listeners[0]!.handler({ worker: 'NodeY', variant: 'y1' })).resolves.toEqual({
+      event: 'connected',
+      worker: 'NodeY',
+      variant: 'y1',
+    });
+    expect(built).toHaveLength(3);
+  });
+
+  it('a transient provider serves its commands from a new instance per call', async () => {
+    let instances = 0;
+    @Injectable({ scope: Scope.TRANSIENT })
+    class Transient {
+      readonly id = ++instances;
+      @Balanced()
+      which() {
+        return this.id;
+      }
+    }
+    const { module, explorer } = await explorerFor({ providers: [Transient] });
+    await module.init();
+    const which = explorer.commands.find((c) => c.name === 'which')!;
+    const a = await which.handler(undefined);
+    const b = await which.handler(undefined);
+    expect(a).not.toBe(b);
   });
 });
