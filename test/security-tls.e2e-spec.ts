@@ -89,10 +89,11 @@ describe('identities with TLS (certificates on every link)', () => {
       expect(entries.map((e) => `${e.worker}/${e.variant}`).sort()).toEqual(['NodeA/tls-a', 'NodeB/tls-b']);
     });
 
-    it('the manager refuses a key holder whose certificate names NodeA registering as NodeB', async () => {
+    it('the manager refuses a key holder whose certificate names NodeA registering as NodeB (even to replace its variant)', async () => {
+      // NodeB's own variant: a successful registration would replace the real instance.
       const impostor = await startWorker('plain', {
         worker: 'NodeB',
-        variant: 'impostor',
+        variant: 'tls-b',
         manager,
         allow: ['NodeA'],
         tls: tls(leaf.nodeA),
@@ -112,7 +113,9 @@ describe('identities with TLS (certificates on every link)', () => {
           .filter((l) => l.includes(line) && /WARN/.test(l)),
       ).toHaveLength(1);
       expect(impostor.history.filter((e) => e.name === 'connected')).toEqual([]);
-      expect((await registry(m)).map((e) => e.variant).sort()).toEqual(['tls-a', 'tls-b']);
+      const entries = (await registry(m)).map((e) => `${e.worker}/${e.variant}:${e.port}`).sort();
+      expect(entries).toEqual([`NodeA/tls-a:${a.port}`, `NodeB/tls-b:${b.port}`]);
+      expect(impostor.port).not.toBe(b.port);
       // NodeB's real instance still gets every call.
       await expect(a.callOk('NodeB', 'status', { test: 'after' })).resolves.toEqual({ status: 'ok after', variant: 'tls-b' });
       await impostor.kill();
@@ -145,12 +148,16 @@ describe('identities with TLS (certificates on every link)', () => {
       const claimC = dial('NodeC', { worker: 'NodeB', port: b.port }, leaf.nodeA);
       try {
         const [message] = await waitForEmit<[string]>(claimC.link, 'denied', 15_000);
-        expect(message).toBe("'NodeC' is not the name its certificate gives ('NodeA')");
+        expect(message).toBe('"NodeC" is not the name its certificate gives ("NodeA")');
         expect(claimC.link.state).toBe('denied');
       } finally {
         claimC.link.close();
       }
-      await waitFor(() => b.output().includes('its certificate names "NodeA", not "NodeC"'), 5000, "NodeB's log line");
+      await waitFor(
+        () => b.output().includes('refused NodeC/probe-NodeC: "NodeC" is not the name its certificate gives ("NodeA")'),
+        5000,
+        "NodeB's log line",
+      );
       // The same certificate under its own name is admitted: the name was the reason.
       const honest = dial('NodeA', { worker: 'NodeB', port: b.port }, leaf.nodeA);
       try {
