@@ -14,3 +14,4 @@ export type { LogLevel, MeshLogger } from './core/logger.js';
 export type { CallContext, CallMetadata } from './core/call-metadata.js';
 export type { MeshCallContext } from './core/handler-context.js';
 export type { WaitForOptions } from './core/node/wait-for-peers.js';
+export type { MeshTlsOptions, Pem } from './core/tls/tls-options.js';

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { runCli, startCliManager, type CliManager } from './support/cli-process.js';
 import { freePort } from './support/free-port.js';
 import { startWorker, stopAll } from './support/mesh-process.js';
+import { TestCertificates } from './support/test-certificates.js';
 import { waitFor } from './support/wait-for.js';
 
 const TOKEN_ENV = 'SOCKET_MESH_CLI_TEST_TOKEN';
@@ -83,6 +84,24 @@ describe('socket-mesh: bad input', () => {
       ['manager', '--port', '0', '--token-env', 'SOCKET_MESH_NOT_SET_EVER'],
       {},
       /'SOCKET_MESH_NOT_SET_EVER', which is not set/,
+    ],
+    [
+      'a TLS flag without the other two',
+      ['manager', '--port', '0', '--tls-key', join(dir, 'key.pem')],
+      {},
+      /^socket-mesh manager: --tls-key, --tls-cert and --tls-ca go together \(PEM files\)$/,
+    ],
+    [
+      'an unreadable TLS file',
+      ['manager', '--port', '0', '--tls-key', join(dir, 'no.key'), '--tls-cert', badJson, '--tls-ca', badJson],
+      {},
+      /^socket-mesh manager: --tls-key .*no\.key: ENOENT$/,
+    ],
+    [
+      'TLS files that are not PEM',
+      ['manager', '--port', '0', '--tls-key', badJson, '--tls-cert', badJson, '--tls-ca', badJson],
+      {},
+      /option 'tls\.key' must be a key, certificate and CA that load together/,
     ],
     ['an unknown command', ['frobnicate'], {}, /^socket-mesh: unknown command 'frobnicate'/],
     ['nodes without --url', ['nodes'], {}, /--url is required/],
@@ -187,4 +206,45 @@ describe('socket-mesh manager', () => {
     // The workers keep running without the manager; they are stopped by afterAll.
     expect(nodeA.process.alive && nodeB.process.alive).toBe(true);
   });
+
+  it('--tls-key/--tls-cert/--tls-ca: workers with certificates from the CA register and call over TLS', async () => {
+    const certs = new TestCertificates();
+    try {
+      const ca = certs.ca('cli-ca');
+      const file = (name: string, pem: string) => {
+        const path = join(certs.dir, name);
+        writeFileSync(path, pem);
+        return path;
+      };
+      const m = certs.leaf(ca, { cn: 'manager' });
+      const manager = await startCliManager([
+        '--port',
+        String(await freePort()),
+        '--http',
+        String(await freePort()),
+        '--tls-key',
+        file('manager.key', m.key),
+        '--tls-cert',
+        file('manager.crt', m.cert),
+        '--tls-ca',
+        ca.certPath,
+      ]);
+      managers.push(manager);
+      expect(manager.output()).toContain('TLS identities on');
+      const url = `http://127.0.0.1:${manager.httpPort}`;
+      const tls = (name: string) => ({ ...certs.leaf(ca, { cn: name, uri: `spiffe://example.org/${name}` }), ca: ca.cert });
+      const nodeB = await startWorker('plain', { worker: 'NodeB', manager: { url }, allow: ['NodeA'], tls: tls('NodeB') });
+      const nodeA = await startWorker('plain', { worker: 'NodeA', manager: { url }, connect: ['NodeB'], tls: tls('NodeA') });
+      await nodeA.waitForEvent('peer.connected', (p) => p.worker === 'NodeB');
+      expect(await nodeA.callOk('NodeB', 'status', { test: 'tls' })).toEqual({ status: 'ok tls', variant: nodeB.variant });
+      // A worker without TLS cannot reach a TLS manager.
+      const plain = await startWorker('plain', { worker: 'NodeA', manager: { url }, connect: ['NodeB'] });
+      await waitFor(() => /cannot reach the manager/.test(plain.output()), 15_000, 'the plain worker to fail');
+      expect(plain.history.filter((e) => e.name === 'connected')).toEqual([]);
+      await Promise.all([plain.kill(), nodeA.stop(), nodeB.stop()]);
+      expect((await manager.stop('SIGTERM')).code).toBe(0);
+    } finally {
+      certs.remove();
+    }
+  }, 60_000);
 });

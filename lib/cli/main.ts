@@ -14,6 +14,8 @@ Commands:
               --host <addr>       bind address (default all interfaces)
               --schema <file>     the whole schema (.json, or .js/.mjs exporting it) to hold workers to
               --token-env <NAME>  protect the HTTP data routes with the bearer token in env var NAME
+              --tls-key <file> --tls-cert <file> --tls-ca <file>
+                                  identities with TLS: workers need a certificate from the CA (PEM files)
               --log-level <l>     trace | debug | info | warn | error | silent (default info)
             keys come from MESH_PUBLIC_KEY and MESH_PRIVATE_KEY, never from the command line.
             SIGTERM / SIGINT close it and exit 0.

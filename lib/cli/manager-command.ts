@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Manager } from '../core/manager.js';
+import type { MeshTlsOptions } from '../core/tls/tls-options.js';
 import type { LogLevel } from '../core/logger.js';
 import type { MeshSchema } from '../core/schema.js';
 import { parseCommandArgs, portArg, tokenFromEnv } from './args.js';
@@ -8,7 +10,8 @@ import { loadSchemaFile } from './schema-file.js';
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
 
 /**
- * `socket-mesh manager --port 4000 [--http 3000] [--host h] [--schema file] [--token-env NAME]`:
+ * `socket-mesh manager --port 4000 [--http 3000] [--host h] [--schema file] [--token-env NAME]
+ * [--tls-key f --tls-cert f --tls-ca f]`:
  * a plain Manager with its keys from MESH_PUBLIC_KEY / MESH_PRIVATE_KEY. Runs until SIGTERM or
  * SIGINT, then closes (workers keep their peer links) and exits 0.
  */
@@ -20,6 +23,9 @@ export async function managerCommand(args: string[]): Promise<void> {
     schema: { type: 'string' },
     'token-env': { type: 'string' },
     'log-level': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-ca': { type: 'string' },
   });
   const port = portArg('manager', 'port', values.port);
   if (port === undefined) throw new CliError('socket-mesh manager: --port is required (the socket port workers connect to)');
@@ -35,6 +41,7 @@ export async function managerCommand(args: string[]): Promise<void> {
     );
   }
   const schema: MeshSchema | undefined = values.schema === undefined ? undefined : await loadSchemaFile(values.schema);
+  const tls = readTlsFiles(values['tls-key'], values['tls-cert'], values['tls-ca']);
 
   let manager: Manager;
   try {
@@ -47,6 +54,7 @@ export async function managerCommand(args: string[]): Promise<void> {
       discoveryPort: http ?? false,
       httpAuth: token === undefined ? undefined : { token },
       logLevel,
+      ...(tls ? { tls } : {}),
     });
   } catch (err) {
     throw new CliError(`socket-mesh manager: ${(err as Error).message}`, 1);
@@ -78,5 +86,21 @@ export async function managerCommand(args: string[]): Promise<void> {
     manager.discoveryPort === undefined
       ? 'no HTTP port'
       : `HTTP on http://${where}:${manager.discoveryPort} (page: /socket-mesh/ui)`;
-  process.stdout.write(`socket-mesh manager ready: sockets on port ${manager.port}, ${httpLine}\n`);
+  const tlsLine = tls ? ', TLS identities on' : '';
+  process.stdout.write(`socket-mesh manager ready: sockets on port ${manager.port}, ${httpLine}${tlsLine}\n`);
+}
+
+/** `--tls-key`, `--tls-cert`, `--tls-ca`: PEM files, all three or none. */
+function readTlsFiles(key?: string, cert?: string, ca?: string): MeshTlsOptions | undefined {
+  const given = [key, cert, ca].filter((f) => f !== undefined).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new CliError('socket-mesh manager: --tls-key, --tls-cert and --tls-ca go together (PEM files)');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new CliError(`socket-mesh manager: --${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    }
+  };
+  return { key: read('tls-key', key!), cert: read('tls-cert', cert!), ca: read('tls-ca', ca!) };
 }

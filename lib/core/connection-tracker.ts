@@ -37,45 +37,63 @@ export function graceDelay(ms: number): Promise<void> {
 }
 
 /**
- * The HTTP agent of one outgoing link: it knows every TCP connection the link ever opened. A
- * connect attempt that socket.io abandons on its timeout across a partition can still complete
- * after the heal, orphaned (no engine listens to it); its WebSocket close timer would then keep
- * a closed process alive for 30 s. close() destroys them all.
+ * Every TCP connection an outgoing link's agent opened. A connect attempt that socket.io
+ * abandons on its timeout across a partition can still complete after the heal, orphaned (no
+ * engine listens to it); its WebSocket close timer would then keep a closed process alive for
+ * 30 s. destroyAll() destroys them all.
+ *
+ * `connectTimeout`: a TCP connect that has not completed by then is abandoned (a dead address, a
+ * SYN lost across a partition). Only the TCP connect: a live server that is slow to answer the
+ * handshake (under a storm of them) is waited for, not timed out and retried.
  */
-export class TrackingAgent extends Agent {
+export class OpenedConnections {
   private readonly opened = new Set<Socket>();
 
-  /**
-   * `connectTimeout`: a TCP connect that has not completed by then is abandoned (a dead
-   * address, a SYN lost across a partition). Only the TCP connect: a live server that is slow to
-   * answer the handshake (under a storm of them) is waited for, not timed out and retried.
-   */
-  constructor(private readonly connectTimeout = 2000) {
-    super();
-  }
+  constructor(private readonly connectTimeout = 2000) {}
 
-  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
-    const socket = super.createConnection(...args) as Socket | undefined;
-    if (socket) {
-      this.opened.add(socket);
-      socket.once('close', () => this.opened.delete(socket));
-      if (socket.connecting) {
-        const timer = setTimeout(
-          () => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)),
-          this.connectTimeout,
-        );
-        timer.unref();
-        socket.once('connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      }
+  add<S extends Socket | undefined>(socket: S): S {
+    if (!socket) return socket;
+    this.opened.add(socket);
+    socket.once('close', () => this.opened.delete(socket));
+    if (socket.connecting) {
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)),
+        this.connectTimeout,
+      );
+      timer.unref();
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
     }
-    return socket as ReturnType<Agent['createConnection']>;
+    return socket;
   }
 
-  /** Destroys every connection this agent opened that is still there. */
   destroyAll(): void {
     for (const socket of this.opened) socket.destroy();
     this.opened.clear();
+  }
+}
+
+/** The agent of one outgoing link, with the connections it opened tracked (see OpenedConnections). */
+export interface LinkAgent {
+  /** Destroys every connection this agent opened that is still there. */
+  destroyAll(): void;
+}
+
+/** The HTTP agent of one plain (no TLS) outgoing link. */
+export class TrackingAgent extends Agent implements LinkAgent {
+  private readonly opened: OpenedConnections;
+
+  constructor(connectTimeout = 2000) {
+    super();
+    this.opened = new OpenedConnections(connectTimeout);
+  }
+
+  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
+    return this.opened.add(super.createConnection(...args) as Socket | undefined) as ReturnType<Agent['createConnection']>;
+  }
+
+  destroyAll(): void {
+    this.opened.destroyAll();
     this.destroy();
   }
 }
@@ -85,7 +103,7 @@ export class TrackingAgent extends Agent {
  * opened: a WebSocket close handshake would otherwise keep a socket and a 30 s timer alive
  * when the peer is unreachable. The short wait lets a last frame (UNREGISTER, DISCONNECT) leave first.
  */
-export function hardDisconnect(socket: ClientSocket | undefined, agent: TrackingAgent, graceMs = 200): void {
+export function hardDisconnect(socket: ClientSocket | undefined, agent: LinkAgent, graceMs = 200): void {
   socket?.disconnect();
   setTimeout(() => agent.destroyAll(), graceMs).unref();
 }

@@ -12,7 +12,9 @@ import { forLog } from './mesh-name.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
-import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
+import { hardDisconnect } from './connection-tracker.js';
+import { linkTransport, type LinkTransport } from './tls/link-transport.js';
+import { managerNameOf, type MeshTlsOptions } from './tls/tls-options.js';
 
 export type ManagerAddress = { host: string; port: number } | { url: string };
 
@@ -24,6 +26,8 @@ export interface ManagerLinkOptions {
   registration: () => Registration;
   /** Each attempt must be registered within this many ms, else it is redialed (default 5000). */
   handshakeTimeout?: number;
+  /** TLS mode: dial over TLS and accept only a certificate naming the manager (`tls.managerName`). */
+  tls?: MeshTlsOptions;
 }
 
 // A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
@@ -53,7 +57,7 @@ export class ManagerLink extends EventEmitter {
   /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
   private plainRefusals = 0;
   private readonly failures: FailureLog;
-  private readonly agent = new TrackingAgent();
+  private readonly transport: LinkTransport;
   registered = false;
 
   constructor(
@@ -63,6 +67,7 @@ export class ManagerLink extends EventEmitter {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
     this.failures = new FailureLog(options.logger);
+    this.transport = linkTransport(options.tls, options.tls ? managerNameOf(options.tls) : 'manager');
   }
 
   start(): void {
@@ -83,7 +88,7 @@ export class ManagerLink extends EventEmitter {
     this.deadline?.disarm();
     this.channel?.close();
     if (this.socket) this.socket.removeAllListeners();
-    hardDisconnect(this.socket, this.agent);
+    hardDisconnect(this.socket, this.transport.agent);
   }
 
   private async connect(): Promise<void> {
@@ -118,6 +123,7 @@ export class ManagerLink extends EventEmitter {
     const { io, frameParser } = client;
     const socket = io(url, {
       ...dialerSocketOptions(this.options.maxFrameSize),
+      ...this.transport.options,
       auth: (cb) => {
         deadline.arm();
         this.handshake.auth(cb);
@@ -127,7 +133,7 @@ export class ManagerLink extends EventEmitter {
       // A connect attempt abandoned on timeout across a partition may still complete after the
       // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
       autoUnref: true,
-      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
+      agent: this.transport.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       reconnectionDelay: RETRY_MIN_MS,
       reconnectionDelayMax: 1000,
       randomizationFactor: 0.5,
@@ -181,9 +187,9 @@ export class ManagerLink extends EventEmitter {
       }
       const body = (await response.json()) as { port?: unknown };
       if (typeof body.port !== 'number') throw new Error(`GET ${base}/socket-mesh/port gave no port`);
-      return `http://${formatHost(new URL(base).hostname)}:${body.port}`;
+      return `${this.transport.scheme}://${formatHost(new URL(base).hostname)}:${body.port}`;
     }
-    return `http://${formatHost(manager.host)}:${manager.port}`;
+    return `${this.transport.scheme}://${formatHost(manager.host)}:${manager.port}`;
   }
 
   private onHello(socket: Socket, hello: unknown): void {

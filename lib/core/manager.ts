@@ -24,6 +24,8 @@ import { validateMeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { DEFAULTS } from './options/defaults.js';
+import { forLog } from './mesh-name.js';
+import { peerCertificateName } from './tls/certificate-identity.js';
 import { resolveManagerOptions } from './options/manager-options.js';
 
 export type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
@@ -88,6 +90,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
       },
       // No HTTP route on the socket port: discovery has its own port (or the Nest app).
       onRequest: (_req, res) => res.writeHead(404).end(),
+      ...(options.tls ? { tls: options.tls } : {}),
       gate: new ConnectionGate({
         // Registrations are paced by the admission queue (they wait, not fail); the gate only
         // stops a flood far beyond that pace at the upgrade.
@@ -162,6 +165,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
       return;
     }
     if (turn > 0 && !(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
+    // TLS mode: the CA vouched for this name during the TLS handshake (undefined: a certificate naming nobody).
+    const certName = this.options.tls ? peerCertificateName(socket.request.socket) : undefined;
     let accepted;
     try {
       accepted = await acceptHandshake(
@@ -198,6 +203,20 @@ export class Manager extends EventEmitter<ManagerEvents> {
     if (peer.role !== 'worker') {
       accepted.takeEarlyFrames();
       this.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, `a ${peer.role} cannot register`));
+      return;
+    }
+    if (this.options.tls && certName !== peer.worker) {
+      // A key holder with a valid certificate for one worker registering as another: the
+      // certificate is the identity. One warning per address and pair of names, then debug.
+      accepted.takeEarlyFrames();
+      this.refuse(
+        session,
+        new MeshError(
+          MeshErrorCode.ACCESS_DENIED,
+          `worker ${forLog(peer.worker)} is not the name its certificate gives (${certName === undefined ? 'none' : forLog(certName)})`,
+        ),
+        `${address} ${certName} ${peer.worker}`,
+      );
       return;
     }
     // The worker registers right after its proof; that frame may already be here.
@@ -253,8 +272,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.notify('registered', entryOf(instance));
   }
 
-  private refuse(session: Session, error: MeshError): void {
-    this.logger.warn(`refused ${session.socket.handshake.address}: ${error.message}`);
+  /** `logOnceKey`: refusals an attacker can repeat at will are logged once per key, then at debug. */
+  private refuse(session: Session, error: MeshError, logOnceKey?: string): void {
+    const line = `refused ${session.socket.handshake.address}: ${error.message}`;
+    if (logOnceKey === undefined) this.logger.warn(line);
+    else this.refusals.warn(logOnceKey, line);
     try {
       session.channel.send(encode.refused(error.toJSON()));
     } catch {

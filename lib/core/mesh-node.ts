@@ -5,6 +5,8 @@ import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
+import { forLog } from './mesh-name.js';
+import { ownCertificateName } from './tls/tls-options.js';
 import type { MeshLogger } from './logger.js';
 import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
@@ -66,6 +68,13 @@ export class MeshNode extends EventEmitter {
     this.variant = options.variant ?? randomUUID();
     this.#keys = deriveMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger;
+    const certName = options.tls ? ownCertificateName(options.tls) : this.worker;
+    if (certName !== this.worker) {
+      // The manager and every callee go by the certificate: say so before they refuse.
+      this.logger.warn(
+        `the TLS certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(this.worker)}: the manager will refuse this worker`,
+      );
+    }
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
@@ -102,6 +111,7 @@ export class MeshNode extends EventEmitter {
         interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
         timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
       },
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
     this.server.on('caller.disconnected', (p: MeshEventPayload) =>
@@ -115,6 +125,7 @@ export class MeshNode extends EventEmitter {
       maxFrameSize,
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
+      ...(options.tls ? { tls: options.tls } : {}),
       onPeerEvent: (event, payload) => this.emit(event, payload),
     });
     this.router = new CallRouter(this.directory, {
@@ -132,6 +143,7 @@ export class MeshNode extends EventEmitter {
         maxFrameSize,
         handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
         registration: () => this.registration(),
+        ...(options.tls ? { tls: options.tls } : {}),
       },
       self,
     );

@@ -14,6 +14,9 @@ import { DEFAULTS } from './options/defaults.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { ConnectionTracker, graceDelay } from './connection-tracker.js';
+import { forLog } from './mesh-name.js';
+import { peerCertificateName } from './tls/certificate-identity.js';
+import type { MeshTlsOptions } from './tls/tls-options.js';
 
 export interface MeshServerOptions {
   self: { worker: string; variant: string };
@@ -28,6 +31,8 @@ export interface MeshServerOptions {
   /** Unauthenticated connections at once (default 256). */
   maxUnauthenticated?: number;
   heartbeat?: { interval: number; timeout: number };
+  /** TLS mode: callers must present a certificate from the CA, and are admitted only under its name. */
+  tls?: MeshTlsOptions;
 }
 
 /** One admitted caller instance. */
@@ -65,6 +70,7 @@ export class MeshServer extends EventEmitter {
       maxFrameSize: options.maxFrameSize,
       ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
       onRequest: (_req, res) => res.writeHead(404).end(),
+      ...(options.tls ? { tls: options.tls } : {}),
       gate: new ConnectionGate({
         perSecond: options.handshakesPerSecond ?? DEFAULTS.handshakesPerSecond,
         maxUnauthenticated: options.maxUnauthenticated ?? DEFAULTS.maxUnauthenticated,
@@ -127,6 +133,8 @@ export class MeshServer extends EventEmitter {
 
   private async onConnection(socket: Socket): Promise<void> {
     const { logger } = this.options;
+    // TLS mode: the CA vouched for this name during the TLS handshake (undefined: a certificate naming nobody).
+    const certName = this.options.tls ? peerCertificateName(socket.request.socket) : undefined;
     let accepted;
     try {
       accepted = await acceptHandshake(
@@ -145,6 +153,7 @@ export class MeshServer extends EventEmitter {
     const label = `${peer.worker}/${peer.variant}`;
     const allow = this.options.allow;
     const admitted = peer.role === 'caller' && (allow === 'anyNode' || allow.includes(peer.worker));
+    const impostor = this.options.tls !== undefined && certName !== peer.worker;
     const link = new IncomingLink(label, socket, { worker: peer.worker, variant: peer.variant });
     link.channel = new SecureChannel(socket, session, {
       maxFrameSize: this.options.maxFrameSize,
@@ -159,9 +168,18 @@ export class MeshServer extends EventEmitter {
     // Callers wait for WELCOME before sending anything, so early frames are never legitimate.
     accepted.takeEarlyFrames();
     const channel = link.channel;
-    if (!admitted) {
-      const message = `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
-      logger.warn(`refused ${label}: ${message}`);
+    if (!admitted || impostor) {
+      const message = impostor
+        ? `'${peer.worker}' is not the name its certificate gives (${certName === undefined ? 'none' : `'${certName}'`})`
+        : `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
+      if (impostor) {
+        // A key holder trying names: one warning per address and pair of names, then debug.
+        const address = socket.handshake.address;
+        this.refusals.warn(
+          `${address} ${certName} ${peer.worker}`,
+          `refused ${forLog(label)} from ${address}: its certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(peer.worker)}`,
+        );
+      } else logger.warn(`refused ${label}: ${message}`);
       channel.send(encode.denied({ code: MeshErrorCode.ACCESS_DENIED, message }));
       channel.close();
       // In clear only a generic word: the allow list travels sealed, to a caller that proved the keys.

@@ -14,7 +14,9 @@ import { forLog } from './mesh-name.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
-import { hardDisconnect, TrackingAgent } from './connection-tracker.js';
+import { hardDisconnect, type LinkAgent } from './connection-tracker.js';
+import { linkTransport } from './tls/link-transport.js';
+import type { MeshTlsOptions } from './tls/tls-options.js';
 
 export type PeerLinkState = 'connecting' | 'ready' | 'leaving' | 'denied' | 'closed';
 
@@ -27,6 +29,8 @@ export interface PeerLinkOptions {
   maxPending: number;
   /** Each attempt must end its handshake (WELCOME) within this many ms, else it is redialed (default 5000). */
   handshakeTimeout?: number;
+  /** TLS mode: dial over TLS and accept only a certificate naming the peer's worker. */
+  tls?: MeshTlsOptions;
 }
 
 interface PendingCall {
@@ -60,7 +64,7 @@ export class PeerLink extends EventEmitter {
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly deadline: HandshakeDeadline;
-  private readonly agent = new TrackingAgent();
+  private readonly agent: LinkAgent;
 
   constructor(
     public info: PeerInfo,
@@ -72,8 +76,11 @@ export class PeerLink extends EventEmitter {
     this.connectFailures = new FailureLog(options.logger);
     // Loaded: links exist only once the manager link (which loads it) has had a topology.
     const { io, frameParser } = socketIoClient();
-    this.socket = io(`http://${formatHost(info.host)}:${info.port}`, {
+    const transport = linkTransport(options.tls, info.worker);
+    this.agent = transport.agent;
+    this.socket = io(`${transport.scheme}://${formatHost(info.host)}:${info.port}`, {
       ...dialerSocketOptions(options.maxFrameSize),
+      ...transport.options,
       auth: (cb) => {
         this.deadline.arm();
         this.handshake.auth(cb);
@@ -83,7 +90,7 @@ export class PeerLink extends EventEmitter {
       // A connect attempt abandoned on timeout across a partition may still complete after the
       // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
       autoUnref: true,
-      agent: this.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
+      agent: transport.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       // After a heal the link must be back within ~3 s: short jittered redials, and a TCP connect
       // that finds no answer (a SYN lost across the partition) gives up after 2 s (the agent)
       // instead of waiting on TCP's retransmission backoff. A live but busy peer gets longer to

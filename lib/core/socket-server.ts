@@ -1,8 +1,10 @@
 import { createServer, type RequestListener, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { ConnectionGate } from './admission/connection-gate.js';
 import { loadSocketIoServer } from './lazy-socket-io.js';
 import { DEFAULTS } from './options/defaults.js';
+import { serverTlsOptions, type MeshTlsOptions } from './tls/tls-options.js';
 
 export interface SocketServerOptions {
   handshakeTimeout: number;
@@ -13,6 +15,8 @@ export interface SocketServerOptions {
   onRequest: RequestListener;
   /** Rate limit, unauthenticated cap and one socket per connection (lib/core/admission). */
   gate?: ConnectionGate;
+  /** Identities with TLS: an HTTPS server that requires and verifies client certificates. */
+  tls?: MeshTlsOptions;
 }
 
 /**
@@ -75,10 +79,15 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
   // Until it upgrades to a WebSocket a connection is unauthenticated: give it no longer than a
   // handshake to send its headers (headersTimeout) or anything at all (timeout; ws clears it on upgrade).
   const t = Number.isFinite(options.handshakeTimeout) && options.handshakeTimeout > 0 ? Math.ceil(options.handshakeTimeout) : 0; // node wants integers; 0 = off
-  const http = createServer(
-    { headersTimeout: t, requestTimeout: t, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))) },
-    options.onRequest,
-  );
+  const timeouts = {
+    headersTimeout: t,
+    requestTimeout: t,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(t / 4))),
+  };
+  // https.Server is an http.Server for everything used here (listen, close, upgrade, timeouts).
+  const http = options.tls
+    ? (createHttpsServer({ ...timeouts, ...serverTlsOptions(options.tls, t) }, options.onRequest) as unknown as HttpServer)
+    : createServer(timeouts, options.onRequest);
   http.timeout = t;
   const io = new SocketServer(
     http,

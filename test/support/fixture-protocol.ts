@@ -45,6 +45,14 @@ export interface WorkerFixtureConfig {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The event callbacks / @OnMeshEvent handlers are async and reject after reporting the event. */
   failingCallbacks?: boolean;
+  /** Identities with TLS: PEM strings (ca: one, a bundle, or a list). */
+  tls?: FixtureTls;
+}
+
+export interface FixtureTls {
+  key: string;
+  cert: string;
+  ca: string | string[];
 }
 
 export interface ManagerFixtureConfig {
@@ -53,6 +61,7 @@ export interface ManagerFixtureConfig {
   /** socket port; undefined -> a free one, discoverable over HTTP */
   port?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  tls?: FixtureTls;
 }
 
 export interface SerializedFixtureError {

@@ -2,6 +2,7 @@ import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import type { LogLevel, MeshLogger } from '../logger.js';
 import type { ManagerHttpAuth } from '../manager-http/http-auth.js';
 import type { MeshSchema } from '../schema.js';
+import type { MeshTlsOptions } from '../tls/tls-options.js';
 import type { RegistryEntry } from './registry.js';
 
 export interface ManagerOptions {
@@ -36,6 +37,12 @@ export interface ManagerOptions {
   heartbeatInterval?: number;
   /** A worker that misses a ping for this long is dropped, ms (default 2500). */
   heartbeatTimeout?: number;
+  /**
+   * Identities with TLS (opt-in): workers connect over TLS with a client certificate from `ca`,
+   * and may register only under the name their certificate gives. The manager's own certificate
+   * must name it `manager` (or the workers' `tls.managerName`).
+   */
+  tls?: MeshTlsOptions;
 }
 
 /**

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MeshKeys } from '../crypto/mesh-keys.js';
 import type { MeshLogger } from '../logger.js';
 import { PeerLink } from '../peer-link.js';
+import type { MeshTlsOptions } from '../tls/tls-options.js';
 import type { PeerInfo, Topology } from '../protocol.js';
 import { PeerGroup } from './peer-group.js';
 import type { MeshEventPayload, PeerDescriptor } from './types.js';
@@ -16,6 +17,8 @@ export interface PeerDirectoryOptions {
   maxPending: number;
   /** Handshake deadline of each outgoing attempt, ms. */
   handshakeTimeout?: number;
+  /** TLS mode (see PeerLinkOptions.tls). */
+  tls?: MeshTlsOptions;
   /** 'peer.connected' / 'peer.disconnected' of outgoing links. */
   onPeerEvent(event: 'peer.connected' | 'peer.disconnected', payload: MeshEventPayload): void;
 }
@@ -120,8 +123,8 @@ export class PeerDirectory {
       group = new PeerGroup<PeerLink>(info.worker);
       this.groups.set(info.worker, group);
     }
-    const { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout } = this.options;
-    const link = new PeerLink(info, { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout });
+    const { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout, tls } = this.options;
+    const link = new PeerLink(info, { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout, ...(tls ? { tls } : {}) });
     // Into the group first: its cache must be right before the listeners below run.
     group.add(link);
     const payload = { worker: info.worker, variant: info.variant, direction: 'outgoing' as const };

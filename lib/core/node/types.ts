@@ -4,6 +4,7 @@ import type { MeshLogger } from '../logger.js';
 import type { ManagerAddress } from '../manager-link.js';
 import type { NodeTuningOptions } from '../options/node-options.js';
 import type { QueueBackend } from '../queue/command-queue.js';
+import type { MeshTlsOptions } from '../tls/tls-options.js';
 
 export type { CallOptions } from '../options/call-options.js';
 
@@ -41,6 +42,8 @@ export interface MeshNodeOptions extends NodeTuningOptions {
   /** One key, or a list for a rotation (current first). */
   privateKey: PrivateKeyOption;
   logger: MeshLogger;
+  /** Identities with TLS: every link over TLS with certificates on both ends (default off: shared keys only). */
+  tls?: MeshTlsOptions;
   /** Where queued broadcasts are stored; default in memory. Closed by the node. */
   queues?: QueueBackend;
 }

@@ -1,5 +1,6 @@
 import type { ManagerOptions } from '../manager.js';
 import { validateHttpAuth } from '../manager-http/http-auth.js';
+import { readTlsOptions } from '../tls/tls-options.js';
 import { DEFAULTS } from './defaults.js';
 import { readLogging } from './logging-options.js';
 import { OptionReader } from './option-reader.js';
@@ -18,6 +19,7 @@ export const SHARED_MANAGER_KEYS = [
   'maxUnauthenticated',
   'heartbeatInterval',
   'heartbeatTimeout',
+  'tls',
 ] as const satisfies readonly (keyof ManagerOptions)[];
 
 type SharedManagerOptions = Pick<ManagerOptions, (typeof SHARED_MANAGER_KEYS)[number]>;
@@ -42,6 +44,8 @@ export function readSharedManagerOptions(r: OptionReader): SharedManagerOptions 
   if (r.has('schema')) shared.schema = r.raw('schema') as ManagerOptions['schema'];
   const httpAuth = validateHttpAuth(r.raw('httpAuth'), `socket-mesh: ${r.where}`);
   if (httpAuth !== undefined) shared.httpAuth = httpAuth;
+  const tls = readTlsOptions(r);
+  if (tls !== undefined) shared.tls = tls;
   return shared;
 }
 

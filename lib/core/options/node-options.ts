@@ -1,6 +1,7 @@
 import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import type { ManagerAddress } from '../manager-link.js';
 import type { RedisConnectionOption } from '../queue/redis-queue.js';
+import { readTlsOptions, type MeshTlsOptions } from '../tls/tls-options.js';
 import { DEFAULTS } from './defaults.js';
 import type { OptionReader } from './option-reader.js';
 
@@ -38,6 +39,15 @@ export interface NodeTuningOptions {
   heartbeatTimeout?: number;
 }
 
+/** Identities with TLS, spelt alike in both fronts' worker and manager options. */
+export interface NodeTlsOption {
+  /**
+   * Opt-in: every link runs over TLS with a certificate on both ends, and a worker's name is the
+   * one its certificate gives (URI SAN last segment, else CN). Default: shared keys only.
+   */
+  tls?: MeshTlsOptions;
+}
+
 /**
  * A worker's options after validation, defaults applied: the one shape both fronts produce
  * from their own user-facing options, and what the node is built from. Field names are the
@@ -59,6 +69,8 @@ export interface ResolvedNodeOptions {
   privateKey: PrivateKeyOption;
   /** Queued broadcasts in Redis when set. */
   redis?: RedisConnectionOption;
+  /** Identities with TLS (opt-in). */
+  tls?: MeshTlsOptions;
   queue: Required<QueueOptions>;
   timeout: number;
   maxFrameSize: number;
@@ -89,6 +101,7 @@ export const SHARED_NODE_KEYS = [
   'maxUnauthenticated',
   'heartbeatInterval',
   'heartbeatTimeout',
+  'tls',
 ] as const;
 
 export const QUEUE_KEYS = ['maxPending', 'attempts', 'backoff'] as const satisfies readonly (keyof QueueOptions)[];
@@ -110,6 +123,7 @@ type SharedNodeOptions = Pick<
   | 'maxUnauthenticated'
   | 'heartbeatInterval'
   | 'heartbeatTimeout'
+  | 'tls'
 >;
 
 /** Reads the options both fronts share (SHARED_NODE_KEYS), defaults applied. */
@@ -132,6 +146,8 @@ export function readSharedNodeOptions(r: OptionReader): SharedNodeOptions {
   };
   const redis = readRedis(r);
   if (redis !== undefined) shared.redis = redis;
+  const tls = readTlsOptions(r);
+  if (tls !== undefined) shared.tls = tls;
   return shared;
 }
 

@@ -11,6 +11,7 @@ import { readLogging } from './logging-options.js';
 import {
   readSharedNodeOptions,
   SHARED_NODE_KEYS,
+  type NodeTlsOption,
   type NodeTuningOptions,
   type QueueOptions,
   type ResolvedNodeOptions,
@@ -45,7 +46,7 @@ export type SocketNodeRedisOptions = string | { host?: string; port?: number; [k
 type Callback<P> = (this: SocketNode, payload: P) => unknown;
 
 /** Options of the plain Node.js worker; the names are the seed's (`socketmesh` 1.1.1). */
-export interface SocketNodeOptions extends NodeTuningOptions {
+export interface SocketNodeOptions extends NodeTuningOptions, NodeTlsOption {
   /** This node's worker name; must be a key of `schema`. */
   worker: string;
   /** The whole mesh schema; this node takes its own part (other workers' commands may be `null`). */

@@ -1,6 +1,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { PrivateKeyOption } from '../../core/crypto/mesh-keys.js';
 import type { MeshSchema } from '../../core/schema.js';
+import type { MeshTlsOptions } from '../../core/tls/tls-options.js';
 
 /** Options of `SocketMeshModule.forManager(options)`. */
 export interface SocketMeshManagerOptions {
@@ -31,6 +32,12 @@ export interface SocketMeshManagerOptions {
   heartbeatInterval?: number;
   /** A worker that misses a ping for this long is dropped, ms (default 2500). */
   heartbeatTimeout?: number;
+  /**
+   * Identities with TLS (opt-in): workers connect over TLS with a client certificate from `ca`
+   * and register only under the name their certificate gives; this certificate must name the
+   * manager `manager` (or what the workers set as `tls.managerName`).
+   */
+  tls?: MeshTlsOptions;
 }
 
 /** Implemented by a class given to `forManagerAsync({ useClass })` or `{ useExisting }`. */

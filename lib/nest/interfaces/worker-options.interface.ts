@@ -1,7 +1,7 @@
 import type { PrivateKeyOption } from '../../core/crypto/mesh-keys.js';
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
-import type { NodeTuningOptions, QueueOptions } from '../../core/options/node-options.js';
+import type { NodeTlsOption, NodeTuningOptions, QueueOptions } from '../../core/options/node-options.js';
 
 /** Where the manager is: its socket port, or its Nest app's HTTP address (the port is then discovered). */
 export type SocketMeshManagerAddress =
@@ -20,7 +20,7 @@ export type SocketMeshManagerAddress =
 export type SocketMeshQueueOptions = QueueOptions;
 
 /** Options of `SocketMeshModule.forWorker(name, options)`. */
-export interface SocketMeshWorkerOptions extends NodeTuningOptions {
+export interface SocketMeshWorkerOptions extends NodeTuningOptions, NodeTlsOption {
   /** The manager to register with, or several: the worker registers with each and merges what they list. */
   manager: SocketMeshManagerAddress | readonly SocketMeshManagerAddress[];
   /** This instance's own port for peers; 0 or undefined picks a free one (a numeric string is accepted). */
