@@ -175,6 +175,11 @@ export class MeshNode extends EventEmitter {
     return this.server.listening;
   }
 
+  /** Registered with at least one manager right now (peer links do not depend on it). */
+  get managerConnected(): boolean {
+    return this.managerLink.registered;
+  }
+
   get commands(): CommandTable {
     return this.commandTable;
   }
