@@ -12,6 +12,8 @@ import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
+import { LinkReporter } from './node/link-reporter.js';
+import { MAX_REPORTED_LINKS } from './manager/reported-links.js';
 import { startLine } from './node/start-line.js';
 import { waitForPeers, type WaitForOptions } from './node/wait-for-peers.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -54,6 +56,7 @@ export class MeshNode extends EventEmitter {
         q.waitingCount ? [[this.worker, command, q.waitingCount()]] : [],
       ),
   };
+  private readonly linkReporter: LinkReporter;
   private registeredOnce = false;
   private closing: Promise<void> | undefined;
   private readonly readyPromise: Promise<void>;
@@ -116,6 +119,7 @@ export class MeshNode extends EventEmitter {
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       onPeerEvent: (event, payload) => this.emit(event, payload),
+      onChange: () => this.linkReporter.changed(),
     });
     this.router = new CallRouter(this.directory, {
       worker: this.worker,
@@ -134,6 +138,10 @@ export class MeshNode extends EventEmitter {
         registration: () => this.registration(),
       },
       self,
+    );
+    this.linkReporter = new LinkReporter(
+      () => this.directory.linkReport(MAX_REPORTED_LINKS),
+      (report) => this.managerLink.reportLinks(report),
     );
     this.managerLink.on('registered', () => {
       const first = !this.registeredOnce;
@@ -235,6 +243,7 @@ export class MeshNode extends EventEmitter {
     ]);
     clearTimeout(timer);
     this.settleReady.reject(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
+    this.linkReporter.close();
     this.directory.close();
     this.managerLink.close();
     // What is left of drainTimeout (at least a moment for the last answers to leave, at most

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MeshKeys } from '../crypto/mesh-keys.js';
 import type { MeshLogger } from '../logger.js';
 import { PeerLink } from '../peer-link.js';
-import type { PeerInfo, Topology } from '../protocol.js';
+import type { LinkReport, PeerInfo, Topology } from '../protocol.js';
 import { PeerGroup } from './peer-group.js';
 import type { MeshEventPayload, PeerDescriptor } from './types.js';
 
@@ -18,6 +18,8 @@ export interface PeerDirectoryOptions {
   handshakeTimeout?: number;
   /** 'peer.connected' / 'peer.disconnected' of outgoing links. */
   onPeerEvent(event: 'peer.connected' | 'peer.disconnected', payload: MeshEventPayload): void;
+  /** After anything that may change `linkReport()` (never per call). */
+  onChange?(): void;
 }
 
 /**
@@ -64,9 +66,22 @@ export class PeerDirectory {
     return out;
   }
 
+  /** The peers this node is linked to (ready or leaving), at most `max`: what it reports to the manager. */
+  linkReport(max: number): LinkReport {
+    const report: LinkReport = [];
+    for (const group of this.groups.values()) {
+      for (const link of group.all()) {
+        if (report.length >= max) return report;
+        if (link.state === 'ready' || link.state === 'leaving') report.push([link.variant, link.state]);
+      }
+    }
+    return report;
+  }
+
   /** Wakes everyone waiting in `nextChange`. */
   changed(): void {
     this.changes.emit('change');
+    this.options.onChange?.();
   }
 
   /** Resolves at the next change, or after `ms`. */
