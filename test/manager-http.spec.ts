@@ -48,6 +48,30 @@ describe('topology view', () => {
       ['NodeC', 1],
       ['NodeD', 1],
     ]);
+    expect(view.reportedLinks).toEqual([]);
+  });
+
+  it('resolves reported links to worker names and leaves out instances no longer registered', () => {
+    const entries = [
+      entry('NodeA', 'a1', [], ['NodeB']),
+      entry('NodeB', 'b2', ['NodeA'], []),
+      entry('NodeB', 'b1', ['NodeA'], []),
+    ];
+    const view = buildTopologyView(entries, new Date(), [
+      [
+        'a1',
+        [
+          ['b2', 'leaving'],
+          ['b1', 'ready'],
+          ['gone', 'ready'], // left already: the registry is the fresher word
+        ],
+      ],
+      ['a9', [['b1', 'ready']]], // its reporter left
+    ]);
+    expect(view.reportedLinks).toEqual([
+      { from: 'NodeA', fromVariant: 'a1', to: 'NodeB', toVariant: 'b1', state: 'ready' },
+      { from: 'NodeA', fromVariant: 'a1', to: 'NodeB', toVariant: 'b2', state: 'leaving' },
+    ]);
   });
 });
 

@@ -301,8 +301,10 @@ describe('plain API: behaviour', () => {
     // Both tried and failed (and said so) before the manager exists.
     await waitFor(() => lines.filter((l) => /manager/.test(l)).length >= 2, 5000, 'both nodes to report the missing manager');
     expect(nodeA.meshServer.listening).toBe(true);
+    expect(nodeA.managerConnected).toBe(false);
     track(new Manager({ schema, publicKey, privateKey, port, logLevel: 'warn' }));
     await Promise.all([nodeA.ready(), nodeB.ready()]);
+    expect(nodeA.managerConnected).toBe(true);
     await linked(nodeA, 'NodeB');
     await expect(nodeA.call.NodeB.ping.call()).resolves.toBe('pong');
   });

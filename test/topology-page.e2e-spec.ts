@@ -29,6 +29,7 @@ type PageGlobals = {
   };
 };
 const instancesShown = (count: string) => (globalThis as unknown as PageGlobals).document.body.dataset.instances === count;
+const reportedShown = (count: string) => (globalThis as unknown as PageGlobals).document.body.dataset.reportedLinks === count;
 const statusIs = (state: string) =>
   (globalThis as unknown as PageGlobals).document.getElementById('status')?.dataset.state === state;
 
@@ -96,6 +97,18 @@ describe('topology page in Chromium', () => {
     ]);
     const links = await page.$$eval('#links tbody tr', (rows) => rows.map((r) => r.textContent));
     expect(links).toEqual(['NodeA→NodeB']);
+    // The live links NodeA reports: one per NodeB instance, once it linked to them.
+    await page.waitForFunction(reportedShown, '2', { timeout: 10_000 });
+    const reportedRows = () =>
+      page.$$eval('#reported tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(await reportedRows()).toEqual(
+      [b1, b2].map((b) => ['NodeA', a.variant, '→', 'NodeB', b.variant, 'ready']).sort((x, y) => (x[4]! < y[4]! ? -1 : 1)),
+    );
+    const json = (await (
+      await fetch(`${url}/socket-mesh/topology`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { reportedLinks: { from: string; fromVariant: string; to: string; toVariant: string; state: string }[] };
+    expect(json.reportedLinks.map((l) => l.toVariant).sort()).toEqual([b1.variant, b2.variant].sort());
+    expect(json.reportedLinks.every((l) => l.from === 'NodeA' && l.fromVariant === a.variant && l.state === 'ready')).toBe(true);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'topology-page.png'), fullPage: true });
 
@@ -103,12 +116,18 @@ describe('topology page in Chromium', () => {
     const stopping = b2.stop();
     await page.waitForFunction(instancesShown, '2', { timeout: 2000 });
     const elapsed = Date.now() - started;
+    await page.waitForFunction(reportedShown, '1', { timeout: Math.max(1, 2000 - (Date.now() - started)) });
+    const linkGone = Date.now() - started;
     await stopping;
+    expect(await reportedRows()).toEqual([['NodeA', a.variant, '→', 'NodeB', b1.variant, 'ready']]);
     const left = await page.$$eval('#instances tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
     expect(left.sort()).toEqual([a.variant, b1.variant].sort());
     await page.screenshot({ path: join(ARTIFACTS, 'topology-page-after-leave.png'), fullPage: true });
-    process.stdout.write(`topology page: instance gone from the page ${elapsed} ms after stop() began\n`);
+    process.stdout.write(
+      `topology page: instance gone from the page ${elapsed} ms, its reported link ${linkGone} ms after stop() began\n`,
+    );
     expect(elapsed).toBeLessThan(2000);
+    expect(linkGone).toBeLessThan(2000);
     expect(external).toEqual([]); // works offline: nothing but the manager's own origin
   });
 

@@ -10,7 +10,7 @@ import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { forLog } from './mesh-name.js';
 import { formatHost } from './peer-link.js';
-import { encode, Events, Msg, readWorkerMessage, type Registration } from './protocol.js';
+import { encode, Events, Msg, readWorkerMessage, type LinkReport, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { hardDisconnect } from './connection-tracker.js';
 import { linkTransport, type LinkTransport } from './tls/link-transport.js';
@@ -58,6 +58,8 @@ export class ManagerLink extends EventEmitter {
   private plainRefusals = 0;
   private readonly failures: FailureLog;
   private readonly transport: LinkTransport;
+  /** The last link report (encoded), sent again after each registration: the manager keeps it as soft state. */
+  private links: string | undefined;
   registered = false;
 
   constructor(
@@ -80,6 +82,14 @@ export class ManagerLink extends EventEmitter {
       this.channel.send(encode.unregister());
       this.channel.flush();
     }
+  }
+
+  /** Sends the peers this worker is linked to now (or after the next registration). */
+  reportLinks(report: LinkReport): void {
+    const encoded = report.length === 0 && this.links === undefined ? undefined : encode.links(report);
+    if (encoded === this.links) return;
+    this.links = encoded;
+    if (encoded !== undefined && this.registered && this.channel && !this.channel.isClosed) this.channel.send(encoded);
   }
 
   close(): void {
@@ -225,6 +235,7 @@ export class ManagerLink extends EventEmitter {
         this.registered = true;
         this.retryDelay = RETRY_MIN_MS;
         this.failures.succeeded(`the manager at ${describeManager(this.options.manager)} is reachable`);
+        if (this.links !== undefined) this.channel?.send(this.links);
         this.emit('registered', message[1]);
         return;
       case Msg.TOPOLOGY:

@@ -18,6 +18,7 @@ import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
 import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
+import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
 import { validateMeshSchema, type NormalizedWorker } from './schema.js';
@@ -51,6 +52,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly io: SocketServer;
   private discovery: HttpServer | undefined;
   private readonly registry = new Registry();
+  /** The live links each instance reports (soft state, dropped with the instance). */
+  private readonly reported = new ReportedLinks();
   private readonly sessions = new Set<Session>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
   private readonly admission: AdmissionQueue;
@@ -78,7 +81,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.refusals = new LogOnce(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     this.routes = new ManagerHttp(
-      { port: () => this.port, nodes: () => this.nodes(), events: this },
+      { port: () => this.port, nodes: () => this.nodes(), reportedLinks: () => this.reported, events: this },
       validateHttpAuth(options.httpAuth),
     );
     ({ http: this.http, io: this.io } = createSocketServer({
@@ -234,6 +237,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
       }
     } else if (message?.[0] === Msg.UNREGISTER) {
       this.drop(session, 'left');
+    } else if (message?.[0] === Msg.LINKS) {
+      // Before registration there is no instance to attach it to; a malformed report is ignored.
+      const report = session.instance && parseLinkReport(message[1]);
+      if (report && this.reported.set(session.instance!.variant, report))
+        notifyListeners(this, 'links', [session.instance!.variant], this.logger, 'manager');
     }
   }
 
@@ -255,6 +263,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     const host = registration.host ?? stripMappedPrefix(session.socket.handshake.address);
     const instance: RegisteredInstance = { ...registration, host, registeredAt: Date.now() };
     const replaced = this.registry.add(instance);
+    this.reported.delete(instance.variant); // a restarted instance reports its own links anew
     if (replaced) {
       const old = [...this.sessions].find((s) => s.instance === replaced);
       if (old) {
@@ -292,6 +301,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     session.instance = undefined;
     if (this.registry.get(instance.variant) !== instance) return;
     this.registry.remove(instance.variant);
+    this.reported.delete(instance.variant);
     this.logger.info(`${instance.worker}/${instance.variant} ${why}`);
     if (!this.closed) pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
     this.notify('unregistered', entryOf(instance));

@@ -14,6 +14,8 @@ import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
 import { PeerDirectory } from './node/peer-directory.js';
+import { LinkReporter } from './node/link-reporter.js';
+import { MAX_REPORTED_LINKS } from './manager/reported-links.js';
 import { startLine } from './node/start-line.js';
 import { waitForPeers, type WaitForOptions } from './node/wait-for-peers.js';
 import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -56,6 +58,7 @@ export class MeshNode extends EventEmitter {
         q.waitingCount ? [[this.worker, command, q.waitingCount()]] : [],
       ),
   };
+  private readonly linkReporter: LinkReporter;
   private registeredOnce = false;
   private closing: Promise<void> | undefined;
   private readonly readyPromise: Promise<void>;
@@ -127,6 +130,7 @@ export class MeshNode extends EventEmitter {
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
       ...(options.tls ? { tls: options.tls } : {}),
       onPeerEvent: (event, payload) => this.emit(event, payload),
+      onChange: () => this.linkReporter.changed(),
     });
     this.router = new CallRouter(this.directory, {
       worker: this.worker,
@@ -146,6 +150,10 @@ export class MeshNode extends EventEmitter {
         ...(options.tls ? { tls: options.tls } : {}),
       },
       self,
+    );
+    this.linkReporter = new LinkReporter(
+      () => this.directory.linkReport(MAX_REPORTED_LINKS),
+      (report) => this.managerLink.reportLinks(report),
     );
     this.managerLink.on('registered', () => {
       const first = !this.registeredOnce;
@@ -185,6 +193,11 @@ export class MeshNode extends EventEmitter {
 
   get listening(): boolean {
     return this.server.listening;
+  }
+
+  /** Registered with at least one manager right now (peer links do not depend on it). */
+  get managerConnected(): boolean {
+    return this.managerLink.registered;
   }
 
   get commands(): CommandTable {
@@ -242,6 +255,7 @@ export class MeshNode extends EventEmitter {
     ]);
     clearTimeout(timer);
     this.settleReady.reject(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
+    this.linkReporter.close();
     this.directory.close();
     this.managerLink.close();
     // What is left of drainTimeout (at least a moment for the last answers to leave, at most

@@ -29,7 +29,18 @@ export const Msg = {
   REFUSED: 13,
   /** [UNREGISTER] worker -> manager: leaving on purpose, drop me from the registry now */
   UNREGISTER: 14,
+  /**
+   * [LINKS, LinkReport] worker -> manager: the peer instances it is linked to now, sent after a
+   * change (coalesced) and after each registration. A manager that does not know it ignores it.
+   */
+  LINKS: 15,
 } as const;
+
+/** A link a worker holds to a peer: 'ready' (calls go through it) or 'leaving' (the peer drains). */
+export type LinkState = 'ready' | 'leaving';
+
+/** The peer instances a worker is linked to: `[variant, state]` each. */
+export type LinkReport = Array<[variant: string, state: LinkState]>;
 
 /** What a worker tells the manager about itself. */
 export interface Registration {
@@ -88,6 +99,8 @@ export type DeniedMessage = [typeof Msg.DENIED, Partial<SerializedMeshError> | u
 /** The registration comes from the network: `parseRegistration` checks it. */
 export type RegisterMessage = [typeof Msg.REGISTER, unknown];
 export type UnregisterMessage = [typeof Msg.UNREGISTER];
+/** The report comes from the network: `parseLinkReport` checks it. */
+export type LinksMessage = [typeof Msg.LINKS, unknown];
 export type RegisteredMessage = [typeof Msg.REGISTERED, RegisteredInfo];
 export type TopologyMessage = [typeof Msg.TOPOLOGY, Topology];
 export type RefusedMessage = [typeof Msg.REFUSED, Partial<SerializedMeshError> | undefined];
@@ -97,7 +110,7 @@ export type CalleeMessage = RequestMessage;
 /** What a caller (peer link) receives from a callee. */
 export type CallerMessage = ResultMessage | ErrorMessage | LeavingMessage | WelcomeMessage | DeniedMessage;
 /** What the manager receives from a worker. */
-export type ManagerMessage = RegisterMessage | UnregisterMessage;
+export type ManagerMessage = RegisterMessage | UnregisterMessage | LinksMessage;
 /** What a worker's manager link receives. */
 export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage;
 
@@ -145,6 +158,9 @@ export const encode = {
   unregister(): string {
     return `[${Msg.UNREGISTER}]`;
   },
+  links(report: LinkReport): string {
+    return JSON.stringify([Msg.LINKS, report]);
+  },
   registered(info: RegisteredInfo): string {
     return JSON.stringify([Msg.REGISTERED, info]);
   },
@@ -188,6 +204,7 @@ export function readCallerMessage(message: unknown[]): CallerMessage | undefined
 export function readManagerMessage(message: unknown[]): ManagerMessage | undefined {
   if (message[0] === Msg.REGISTER) return message as RegisterMessage;
   if (message[0] === Msg.UNREGISTER) return [Msg.UNREGISTER];
+  if (message[0] === Msg.LINKS) return [Msg.LINKS, message[1]];
   return undefined;
 }
 

@@ -111,6 +111,11 @@ export class SocketNode {
     return this.node.ready();
   }
 
+  /** Registered with the manager right now; calls to connected peers go on without it. */
+  get managerConnected(): boolean {
+    return this.node.managerConnected;
+  }
+
   /** The connected instances this node can call, optionally of one worker name. */
   peers(worker?: string): PeerDescriptor[] {
     return this.node.peers(worker);

@@ -80,6 +80,9 @@ expectTypeOf(node.peers).toBeCallableWith('NodeB');
 expectTypeOf(node.peers('NodeB')).toEqualTypeOf<PeerDescriptor[]>();
 expectTypeOf(node.meshServer.listening).toEqualTypeOf<boolean>();
 expectTypeOf(node.meshServer.port).toEqualTypeOf<number>();
+expectTypeOf(node.managerConnected).toEqualTypeOf<boolean>();
+// @ts-expect-error read-only: it reports the link, it does not set it
+node.managerConnected = true;
 // The call tree: node.call.<Worker>.<command>.call(payload?, options?) → Promise<T>.
 const status = node.call.NodeB!.status!;
 expectTypeOf(status.call).toBeCallableWith();

@@ -48,9 +48,12 @@ export interface ManagerOptions {
 /**
  * The manager's events. `registered` and `unregistered` carry the instance as
  * `GET /socket-mesh/nodes` lists it; `change` follows either, once the registry is updated.
+ * `links`: an instance reported a change of its live peer links (its variant; at most a few
+ * per second per instance).
  */
 export interface ManagerEvents {
   registered: [entry: RegistryEntry];
   unregistered: [entry: RegistryEntry];
   change: [];
+  links: [variant: string];
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ManagerLink, type ManagerAddress, type ManagerLinkOptions } from '../manager-link.js';
 import type { MeshError } from '../errors.js';
-import type { PeerInfo, Topology } from '../protocol.js';
+import type { LinkReport, PeerInfo, Topology } from '../protocol.js';
 
 /**
  * A worker's links to every manager it was given (one ManagerLink each). The worker registers
@@ -57,6 +57,11 @@ export class ManagerSet extends EventEmitter {
 
   start(): void {
     for (const link of this.links) link.start();
+  }
+
+  /** Every manager gets the report (a manager away gets it when it registers this worker again). */
+  reportLinks(report: LinkReport): void {
+    for (const link of this.links) link.reportLinks(report);
   }
 
   unregister(): void {

@@ -3,7 +3,7 @@ import type { MeshKeys } from '../crypto/mesh-keys.js';
 import type { MeshLogger } from '../logger.js';
 import { PeerLink } from '../peer-link.js';
 import type { MeshTlsOptions } from '../tls/tls-options.js';
-import type { PeerInfo, Topology } from '../protocol.js';
+import type { LinkReport, PeerInfo, Topology } from '../protocol.js';
 import { PeerGroup } from './peer-group.js';
 import type { MeshEventPayload, PeerDescriptor } from './types.js';
 
@@ -21,6 +21,8 @@ export interface PeerDirectoryOptions {
   tls?: MeshTlsOptions;
   /** 'peer.connected' / 'peer.disconnected' of outgoing links. */
   onPeerEvent(event: 'peer.connected' | 'peer.disconnected', payload: MeshEventPayload): void;
+  /** After anything that may change `linkReport()` (never per call). */
+  onChange?(): void;
 }
 
 /**
@@ -67,9 +69,22 @@ export class PeerDirectory {
     return out;
   }
 
+  /** The peers this node is linked to (ready or leaving), at most `max`: what it reports to the manager. */
+  linkReport(max: number): LinkReport {
+    const report: LinkReport = [];
+    for (const group of this.groups.values()) {
+      for (const link of group.all()) {
+        if (report.length >= max) return report;
+        if (link.state === 'ready' || link.state === 'leaving') report.push([link.variant, link.state]);
+      }
+    }
+    return report;
+  }
+
   /** Wakes everyone waiting in `nextChange`. */
   changed(): void {
     this.changes.emit('change');
+    this.options.onChange?.();
   }
 
   /** Resolves at the next change, or after `ms`. */

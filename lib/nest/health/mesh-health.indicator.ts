@@ -6,7 +6,6 @@ import { MeshError, MeshErrorCode } from '../../core/errors.js';
 import { MeshWorkerHost } from '../mesh-worker.host.js';
 import type { ResolvedWorkerOptions } from '../socket-mesh.providers.js';
 import { SOCKET_MESH_WORKER_OPTIONS } from '../socket-mesh.constants.js';
-import { managerLinkUp } from './mesh-node-state.js';
 import { RedisProbe } from './redis-probe.js';
 
 /** What `MeshHealthIndicator.isHealthy(key, options)` checks besides the manager link. */
@@ -55,7 +54,7 @@ export class MeshHealthIndicator implements OnModuleDestroy {
     const problems: string[] = [];
     const data: Record<string, unknown> = {};
     if (options.manager !== false) {
-      const up = managerLinkUp(node);
+      const up = node.managerConnected;
       data.manager = up ? 'up' : 'down';
       if (!up) problems.push('not registered with the manager');
     }

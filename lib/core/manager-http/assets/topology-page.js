@@ -33,7 +33,9 @@
     rows.forEach(function (values) {
       var tr = document.createElement('tr');
       values.forEach(function (v) {
-        cell(tr, v);
+        // A value may be [text, className].
+        if (Array.isArray(v)) cell(tr, v[0], v[1]);
+        else cell(tr, v);
       });
       body.appendChild(tr);
     });
@@ -79,6 +81,16 @@
       3,
       'no worker may call another',
     );
+    var reported = view.reportedLinks || []; // an older manager sends none
+    fill(
+      'reported',
+      reported.map(function (l) {
+        return [l.from, l.fromVariant, '→', l.to, l.toVariant, [l.state, 'state-' + l.state]];
+      }),
+      6,
+      'no live link reported',
+    );
+    document.body.dataset.reportedLinks = String(reported.length);
     updatedEl.textContent = 'updated ' + new Date(view.at).toLocaleTimeString();
     document.body.dataset.instances = String(view.instances.length);
   }
