@@ -211,7 +211,8 @@ describe('identities with TLS (certificates on every link)', () => {
         socket.once('close', () => resolve('closed'));
       });
       socket.destroy();
-      expect(outcome).toMatch(/UNKNOWN_CA|closed|ECONNRESET/);
+      // The alert may arrive as an error, or as a reset or broken pipe when it races the write.
+      expect(outcome).toMatch(/UNKNOWN_CA|closed|ECONNRESET|EPIPE/);
       expect(Buffer.concat(received).toString()).toBe('');
     }, 30_000);
   });

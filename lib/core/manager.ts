@@ -25,8 +25,7 @@ import { validateMeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { DEFAULTS } from './options/defaults.js';
-import { forLog } from './mesh-name.js';
-import { peerCertificateName } from './tls/certificate-identity.js';
+import { nameMismatch, peerCertificateName } from './tls/certificate-identity.js';
 import { resolveManagerOptions } from './options/manager-options.js';
 
 export type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
@@ -208,18 +207,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
       this.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, `a ${peer.role} cannot register`));
       return;
     }
-    if (this.options.tls && certName !== peer.worker) {
-      // A key holder with a valid certificate for one worker registering as another: the
-      // certificate is the identity. One warning per address and pair of names, then debug.
+    const mismatch = this.options.tls ? nameMismatch(certName, peer.worker) : undefined;
+    if (mismatch) {
+      // A key holder with a valid certificate for one worker registering as another: logged
+      // once per address and pair of names, then at debug.
       accepted.takeEarlyFrames();
-      this.refuse(
-        session,
-        new MeshError(
-          MeshErrorCode.ACCESS_DENIED,
-          `worker ${forLog(peer.worker)} is not the name its certificate gives (${certName === undefined ? 'none' : forLog(certName)})`,
-        ),
-        `${address} ${certName} ${peer.worker}`,
-      );
+      const error = new MeshError(MeshErrorCode.ACCESS_DENIED, `worker ${mismatch}`);
+      this.refuse(session, error, `${address} ${certName} ${peer.worker}`);
       return;
     }
     // The worker registers right after its proof; that frame may already be here.

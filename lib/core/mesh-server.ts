@@ -14,8 +14,7 @@ import { DEFAULTS } from './options/defaults.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
 import { ConnectionTracker, graceDelay } from './connection-tracker.js';
-import { forLog } from './mesh-name.js';
-import { peerCertificateName } from './tls/certificate-identity.js';
+import { nameMismatch, peerCertificateName } from './tls/certificate-identity.js';
 import type { MeshTlsOptions } from './tls/tls-options.js';
 
 export interface MeshServerOptions {
@@ -153,7 +152,7 @@ export class MeshServer extends EventEmitter {
     const label = `${peer.worker}/${peer.variant}`;
     const allow = this.options.allow;
     const admitted = peer.role === 'caller' && (allow === 'anyNode' || allow.includes(peer.worker));
-    const impostor = this.options.tls !== undefined && certName !== peer.worker;
+    const mismatch = this.options.tls ? nameMismatch(certName, peer.worker) : undefined;
     const link = new IncomingLink(label, socket, { worker: peer.worker, variant: peer.variant });
     link.channel = new SecureChannel(socket, session, {
       maxFrameSize: this.options.maxFrameSize,
@@ -168,18 +167,12 @@ export class MeshServer extends EventEmitter {
     // Callers wait for WELCOME before sending anything, so early frames are never legitimate.
     accepted.takeEarlyFrames();
     const channel = link.channel;
-    if (!admitted || impostor) {
-      const message = impostor
-        ? `'${peer.worker}' is not the name its certificate gives (${certName === undefined ? 'none' : `'${certName}'`})`
-        : `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
-      if (impostor) {
-        // A key holder trying names: one warning per address and pair of names, then debug.
-        const address = socket.handshake.address;
-        this.refusals.warn(
-          `${address} ${certName} ${peer.worker}`,
-          `refused ${forLog(label)} from ${address}: its certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(peer.worker)}`,
-        );
-      } else logger.warn(`refused ${label}: ${message}`);
+    if (!admitted || mismatch) {
+      const message =
+        mismatch ?? `'${this.options.self.worker}' does not allow '${peer.worker}' (allow: ${JSON.stringify(allow)})`;
+      // A key holder trying names: one warning per address and pair of names, then debug.
+      if (mismatch) this.refusals.warn(`${socket.handshake.address} ${certName} ${peer.worker}`, `refused ${label}: ${message}`);
+      else logger.warn(`refused ${label}: ${message}`);
       channel.send(encode.denied({ code: MeshErrorCode.ACCESS_DENIED, message }));
       channel.close();
       // In clear only a generic word: the allow list travels sealed, to a caller that proved the keys.

@@ -1,5 +1,5 @@
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { isMeshName } from '../mesh-name.js';
+import { forLog, isMeshName } from '../mesh-name.js';
 
 /**
  * The identity a certificate gives its holder: the last path segment of its first URI SAN
@@ -27,6 +27,15 @@ export function peerCertificateName(socket: unknown): string | undefined {
   const tls = socket as Partial<TLSSocket> | undefined;
   if (typeof tls?.getPeerCertificate !== 'function' || tls.authorized !== true) return undefined;
   return certificateName(tls.getPeerCertificate());
+}
+
+/**
+ * TLS mode: why the holder of a certificate naming `certName` may not go by `claimed` (names
+ * escaped for logs), or undefined when it may.
+ */
+export function nameMismatch(certName: string | undefined, claimed: string): string | undefined {
+  if (certName === claimed) return undefined;
+  return `${forLog(claimed)} is not the name its certificate gives (${certName === undefined ? 'none' : forLog(certName)})`;
 }
 
 /**
