@@ -8,7 +8,7 @@ import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
-import { forLog } from './mesh-name.js';
+import { textForLog } from './mesh-name.js';
 import { formatHost } from './peer-link.js';
 import { encode, Events, Msg, readWorkerMessage, type LinkReport, type Registration } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
@@ -253,7 +253,7 @@ export class ManagerLink extends EventEmitter {
     if (isTransientRefusal(error)) {
       // The manager is busy (its registration queue is full): not this worker's fault, and not
       // fatal; the server-side disconnect that follows schedules a jittered retry.
-      this.logFailure(`the manager is busy (${forLog(error?.message)}); retrying`);
+      this.logFailure(`the manager is busy (${textForLog(error?.message)}); retrying`);
       return;
     }
     const reason = typeof error?.message === 'string' ? error.message : 'no reason given';
@@ -266,7 +266,7 @@ export class ManagerLink extends EventEmitter {
       `the manager refused this worker: ${reason}`,
     );
     // The reason is the remote's text: escaped in the log line, kept as sent in the error.
-    this.logFailure(`the manager refused this worker: ${forLog(reason)}`, 'error');
+    this.logFailure(`the manager refused this worker: ${textForLog(reason)}`, 'error');
     this.emit('refused', err);
   }
 
@@ -280,7 +280,7 @@ export class ManagerLink extends EventEmitter {
     // A busy manager (its registration queue full) is retried for as long as it takes.
     if (isTransientRefusal(error)) return this.onRefused(error);
     if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
-    const reason = typeof error?.message === 'string' ? forLog(error.message, 200) : 'no reason given';
+    const reason = typeof error?.message === 'string' ? textForLog(error.message, 200) : 'no reason given';
     // At debug: if the refusals go on, the 'refused' report logs the one error line.
     this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);
   }

@@ -14,7 +14,25 @@ export function isMeshName(value: unknown): value is string {
  * escaped (JSON rules), non-ASCII escaped, cut at `max` characters.
  */
 export function forLog(value: unknown, max = 160): string {
+  return JSON.stringify(cut(value, max)).replace(NON_ASCII, escapeChar);
+}
+
+/**
+ * A remote's free text (a refusal reason) made safe for one log line without quoting it:
+ * control and non-ASCII characters escaped, cut at `max` characters; quotes left as sent.
+ */
+export function textForLog(value: unknown, max = 300): string {
+  // eslint-disable-next-line no-control-regex
+  return cut(value, max).replace(/[\u0000-\u001f\u007f-\uffff]/g, escapeChar);
+}
+
+const NON_ASCII = /[\u007f-\uffff]/g;
+
+function escapeChar(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+function cut(value: unknown, max: number): string {
   const text = typeof value === 'string' ? value : String(value);
-  const cut = text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
-  return JSON.stringify(cut).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
 }

@@ -10,7 +10,7 @@ import { describeConnectError } from './connect-error.js';
 import { FailureLog } from './failure-log.js';
 import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
-import { forLog } from './mesh-name.js';
+import { textForLog } from './mesh-name.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
@@ -265,13 +265,13 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed' || this.state === 'denied') return;
     const message = typeof error?.message === 'string' ? error.message : 'refused';
     if (error?.code === MeshErrorCode.ACCESS_DENIED) {
-      this.options.logger.error(`${this.label} refused this worker: ${forLog(message)}`);
+      this.options.logger.error(`${this.label} refused this worker: ${textForLog(message)}`);
       this.close();
       this.state = 'denied';
       this.emit('denied', message);
       return;
     }
-    this.logAuthFailure(forLog(message));
+    this.logAuthFailure(textForLog(message));
   }
 
   private onDisconnect(reason: string): void {
