@@ -2,7 +2,9 @@
  * The `tls` option of both fronts and the names certificates give, with certificates made by
  * `openssl` at test time (removed afterwards).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MeshErrorCode } from '../lib/core/errors.js';
 import { resolveManagerOptions as resolvePlainManager } from '../lib/core/options/manager-options.js';
@@ -10,7 +12,7 @@ import { resolveSocketNodeOptions } from '../lib/core/options/socket-node-option
 import { certificateName } from '../lib/core/tls/certificate-identity.js';
 import { ownCertificateName } from '../lib/core/tls/tls-options.js';
 import { resolveManagerOptions as resolveNestManager, resolveWorkerOptions } from '../lib/nest/socket-mesh.options.js';
-import { TEST_KEYS } from './support/mesh-process.js';
+import { REPO_ROOT, TEST_KEYS } from './support/mesh-process.js';
 import { TestCertificates, type TestCa, type TestLeaf } from './support/test-certificates.js';
 
 describe('certificateName', () => {
@@ -117,5 +119,18 @@ describe('the tls option', () => {
     expect(error(() => node({ key: nodeA.key, cert: nodeA.cert, ca: ca.cert, managerName: 'a b' })).message).toContain(
       "option 'tls.managerName'",
     );
+  });
+});
+
+describe('without TLS', () => {
+  it("importing 'socket-mesh/plain' loads neither node:tls nor node:https (they cost ~8 ms; only TLS mode loads them)", () => {
+    const entry = join(REPO_ROOT, 'build', 'lib', 'plain.js');
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build:all\``);
+    const script = `await import(${JSON.stringify(entry)}); console.log(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (_?tls|https)/.test(m))))`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual([]);
   });
 });

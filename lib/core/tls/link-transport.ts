@@ -2,7 +2,7 @@ import type { Agent } from 'node:http';
 import { TrackingAgent, type LinkAgent } from '../connection-tracker.js';
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 import { clientTlsOptions, type MeshTlsOptions } from './tls-options.js';
-import { TrackingTlsAgent } from './tracking-tls-agent.js';
+import { createTrackingTlsAgent } from './tracking-tls-agent.js';
 
 /** How one outgoing link dials: plain, or TLS with the name the other side's certificate must give. */
 export interface LinkTransport {
@@ -17,7 +17,7 @@ export function linkTransport(tls: MeshTlsOptions | undefined, expected: string)
   if (!tls) return { scheme: 'http', agent: new TrackingAgent(), options: {} };
   return {
     scheme: 'https',
-    agent: new TrackingTlsAgent() as unknown as LinkAgent & Agent,
+    agent: createTrackingTlsAgent() as unknown as LinkAgent & Agent,
     // socket.io-client types key/cert/ca as strings; engine.io-client hands them to ws and node:tls, which take Buffers too.
     options: clientTlsOptions(tls, expected) as unknown as Partial<ManagerOptions & SocketOptions>,
   };
