@@ -1,4 +1,4 @@
-import { frameAead, NONCE_BYTES, TAG_BYTES, type Aead } from './chacha20-poly1305.js';
+import { frameAead, NONCE_BYTES, SODIUM_MAX_BYTES, TAG_BYTES, type Aead } from './chacha20-poly1305.js';
 
 /**
  * ChaCha20-Poly1305 with an implicit per-direction counter nonce. The counter is never sent:
@@ -17,8 +17,11 @@ function nonceFor(counter: number, out: Buffer): Buffer {
   return out;
 }
 
-/** Reused plaintext buffers are kept up to this size; larger frames get one of their own. */
-const MAX_SCRATCH_BYTES = 128 * 1024;
+/**
+ * Reused plaintext buffers are kept up to this size; larger frames get one of their own (by
+ * default they go through node:crypto, which allocates its output anyway).
+ */
+const MAX_SCRATCH_BYTES = SODIUM_MAX_BYTES;
 
 export class FrameSealer {
   private counter = 0;
