@@ -115,7 +115,7 @@ export class SecureChannel {
     const size = this.pendingBytes + 1; // pendingBytes counts a separator per message
     let out = this.scratch;
     if (size > out.length) {
-      out = Buffer.allocUnsafeSlow(Math.max(size, 4096));
+      out = Buffer.allocUnsafeSlow(Math.max(size, 1024));
       if (size <= COALESCE_BYTES + FRAME_SLACK) this.scratch = out;
     }
     out[0] = 0x5b; // [

@@ -59,7 +59,7 @@ export class FrameOpener {
   openTransient(frame: Buffer): Buffer {
     const length = frame.length - TAG_BYTES;
     if (length > this.scratch.length && length <= MAX_SCRATCH_BYTES)
-      this.scratch = Buffer.allocUnsafeSlow(Math.max(length, 4096));
+      this.scratch = Buffer.allocUnsafeSlow(Math.max(length, 1024));
     return this.openInto(frame, this.scratch);
   }
 
