@@ -4,7 +4,7 @@
  * callers' and callees' profiles go to /tmp/socket-mesh-prof/<time>/ (outside git) and are
  * summarised here.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Fleet, type Impl } from './fleet.js';
 import { measure, type RunMetrics } from './measure.js';
@@ -60,6 +60,7 @@ export async function runProfile(scenarioId = 'balanced-c64-small'): Promise<voi
     'raw-caller': { window: results.raw.windows[0], calls: results.raw.calls },
     'raw-callee-1': { window: results.raw.windows[1], calls: results.raw.calls },
   };
+  writeFileSync(join(dir, 'windows.json'), JSON.stringify(windows));
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .sort()) {

@@ -402,6 +402,19 @@ describe('ChaCha20-Poly1305 frames (known answer; vectors of both implementation
     expect(new Set(frames.map((f) => f.toString('hex'))).size).toBe(frames.length);
   });
 
+  it('writes the counter as 64 bits past 2^32 (the upper half of the nonce counter is used)', () => {
+    const key = randomBytes(32);
+    const sealer = new FrameSealer(key);
+    const opener = new FrameOpener(key);
+    // Frame counts that take days to reach; set directly to check the nonce layout.
+    (sealer as unknown as { counter: number }).counter = 2 ** 32 + 7;
+    (opener as unknown as { counter: number }).counter = 2 ** 32 + 7;
+    const plaintext = Buffer.from('far along');
+    const sealed = sealer.seal(plaintext);
+    expect(sealed.equals(reference(key, 2n ** 32n + 7n, plaintext))).toBe(true);
+    expect(opener.open(sealed).equals(plaintext)).toBe(true);
+  });
+
   it('keeps the same bytes across the switch to libsodium (after the first 64 frames) and for large frames', () => {
     const key = randomBytes(32);
     const sealer = new FrameSealer(key);

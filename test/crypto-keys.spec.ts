@@ -1,6 +1,13 @@
 import { createHmac, hkdfSync, scryptSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { checkPrivateKeyOption, deriveMeshKeys, MIN_PRIVATE_KEY_LENGTH, SCRYPT_PARAMS } from '../lib/core/crypto/mesh-keys.js';
+import {
+  checkPrivateKeyOption,
+  DeferredMeshKeys,
+  deriveMeshKeyAsync,
+  deriveMeshKeys,
+  MIN_PRIVATE_KEY_LENGTH,
+  SCRYPT_PARAMS,
+} from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
 
 const SECRET = 'mesh-secret-0123456789-abcdefghijklmnop';
@@ -127,5 +134,38 @@ describe('deriveMeshKeys', () => {
       expect(message).not.toContain('987654321987');
       expect(message).not.toContain('s3cr3t');
     }
+  });
+});
+
+describe('DeferredMeshKeys (scrypt on the thread pool)', () => {
+  it('derives the same keys as the synchronous path, and only after the constructor returned', async () => {
+    const pub = `deferred-${Date.now()}`;
+    const keys = new DeferredMeshKeys(pub, [SECRET, OTHER]);
+    // A fresh key cannot be done yet: the stretch runs off the main thread and reports back on a later turn.
+    expect(() => keys.keyId).toThrow(/still being derived/);
+    await keys.ready;
+    const want = reference(pub, SECRET);
+    expect(keys.authKey.toString('hex')).toBe(want.authKey.toString('hex'));
+    expect(keys.keyId).toBe(want.keyId);
+    expect(keys.ring.map((k) => k.keyId)).toEqual([want.keyId, reference(pub, OTHER).keyId]);
+    // The result is cached for the synchronous path too.
+    expect(deriveMeshKeys(pub, SECRET).keyId).toBe(want.keyId);
+  });
+
+  it('shares one derivation between concurrent requests for the same key', async () => {
+    const pub = `shared-${Date.now()}`;
+    const [a, b] = [deriveMeshKeyAsync(pub, SECRET), deriveMeshKeyAsync(pub, SECRET)];
+    expect(a).toBe(b);
+    expect((await a).keyId).toBe(reference(pub, SECRET).keyId);
+  });
+
+  it('refuses a bad option synchronously, naming the option and never echoing the value', () => {
+    const short = schemaError(() => new DeferredMeshKeys('mesh-public', 'short-secret-value'));
+    expect(short.message).toMatch(/'privateKey' is too short: at least 32/);
+    expect(short.message).not.toContain('short-secret-value');
+    expect(schemaError(() => new DeferredMeshKeys('', SECRET)).message).toMatch(/'publicKey'/);
+    expect(schemaError(() => new DeferredMeshKeys('mesh-public', [SECRET, 12345678901])).message).toMatch(
+      /'privateKey\[1\]' must be/,
+    );
   });
 });

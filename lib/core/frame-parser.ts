@@ -1,6 +1,6 @@
 import { Emitter } from '@socket.io/component-emitter';
 import * as defaultParser from 'socket.io-parser';
-import { Events } from './protocol.js';
+import { Events, FRAME_HEADROOM, type SealedFrame } from './protocol.js';
 
 /**
  * A socket.io parser that sends each sealed frame as ONE binary WebSocket message.
@@ -32,7 +32,12 @@ class Encoder {
 
   encode(packet: Packet): Array<string | Buffer> {
     if (!isFramePacket(packet)) return this.fallback.encode(packet) as Array<string | Buffer>;
-    const frame = (packet.data as [string, Buffer])[1];
+    const frame = (packet.data as [string, SealedFrame])[1];
+    if (frame[FRAME_HEADROOM] === true) {
+      const tagged = Buffer.from(frame.buffer, frame.byteOffset - 1, frame.length + 1);
+      tagged[0] = FRAME_TAG;
+      return [tagged];
+    }
     const out = Buffer.allocUnsafe(frame.length + 1);
     out[0] = FRAME_TAG;
     frame.copy(out, 1);

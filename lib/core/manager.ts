@@ -3,7 +3,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'socket.io';
 import { acceptHandshake, refuseSocket } from './connection-handshake.js';
-import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
+import { DeferredMeshKeys } from './crypto/mesh-keys.js';
+import { loadSocketIoServer } from './lazy-socket-io.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { createConsoleLogger, type MeshLogger } from './logger.js';
 import { closeDiscoveryServer } from './manager/discovery-http.js';
@@ -43,7 +44,7 @@ interface Session {
  * where. Never in the call path: its restart does not touch established peer links.
  */
 export class Manager extends EventEmitter<ManagerEvents> {
-  readonly #keys: MeshKeys;
+  readonly #keys: DeferredMeshKeys;
   /** The HTTP routes (discovery, registry, topology page and its event stream). */
   readonly routes: ManagerHttp;
   private readonly logger: MeshLogger;
@@ -71,7 +72,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   constructor(options: ManagerOptions) {
     super();
     this.options = options = resolveManagerOptions(options);
-    this.#keys = deriveMeshKeys(options.publicKey, options.privateKey);
+    this.#keys = new DeferredMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger ?? createConsoleLogger('Manager', options.logLevel);
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
@@ -148,6 +149,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
   }
 
   private async start(): Promise<void> {
+    // socket.io loads while scrypt stretches the keys on the thread pool; no handshake before both.
+    await Promise.all([this.#keys.ready, loadSocketIoServer()]);
     await listen(this.http, this.options.port ?? 0, this.options.host);
     this.logger.info(`manager listening on port ${this.port} (key ${this.#keys.keyId})`);
     const discoveryPort = this.options.discoveryPort ?? DEFAULTS.discoveryPort;

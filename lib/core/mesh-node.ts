@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js';
-import { deriveMeshKeys, type MeshKeys } from './crypto/mesh-keys.js';
+import { DeferredMeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
 import { forLog } from './mesh-name.js';
 import { ownCertificateName } from './tls/tls-options.js';
+import { loadSocketIoClient, loadSocketIoServer } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
@@ -41,7 +42,7 @@ export type { WaitForOptions } from './node/wait-for-peers.js';
 export class MeshNode extends EventEmitter {
   readonly worker: string;
   readonly variant: string;
-  readonly #keys: MeshKeys;
+  readonly #keys: DeferredMeshKeys;
   readonly logger: MeshLogger;
   readonly server: MeshServer;
   private readonly managerLink: ManagerSet;
@@ -69,7 +70,7 @@ export class MeshNode extends EventEmitter {
     super();
     this.worker = options.worker;
     this.variant = options.variant ?? randomUUID();
-    this.#keys = deriveMeshKeys(options.publicKey, options.privateKey);
+    this.#keys = new DeferredMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger;
     const certName = options.tls ? ownCertificateName(options.tls) : this.worker;
     if (certName !== this.worker) {
@@ -177,6 +178,10 @@ export class MeshNode extends EventEmitter {
     // close() may come while the loads above are awaited: then nothing may start after it.
     if (this.closing) return;
     gaugeSources.add(this.gauges);
+    // socket.io (server, then client: one import at a time) loads while scrypt stretches the
+    // keys on the thread pool; the port opens only once both are done.
+    await Promise.all([this.#keys.ready, loadSocketIoServer().then(loadSocketIoClient)]);
+    if (this.closing) return;
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     if (this.closing) return;
     for (const command of this.options.commands) if (command.queued) this.queueFor(command);

@@ -70,6 +70,13 @@ export interface Topology {
   denied: string[];
 }
 
+/**
+ * Marks a sealed frame sealed with one free byte just before it, in the same buffer: the frame
+ * parser writes its tag there and sends that view, instead of copying the frame.
+ */
+export const FRAME_HEADROOM: unique symbol = Symbol('socket-mesh.frame-headroom');
+export type SealedFrame = Buffer & { [FRAME_HEADROOM]?: true };
+
 /** Socket.io event names; short because they ride on every frame. */
 export const Events = {
   HELLO: 'sm:hello',

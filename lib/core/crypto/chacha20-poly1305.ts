@@ -23,21 +23,32 @@ export const TAG_BYTES = 16;
 /** `ad`: associated data; frames have none, the RFC 8439 test vectors do. */
 export interface Aead {
   readonly name: string;
-  seal(key: Buffer, nonce: Buffer, plaintext: Buffer, ad?: Buffer): Buffer;
-  /** Throws when the frame does not authenticate under this key and nonce. */
-  open(key: Buffer, nonce: Buffer, sealed: Buffer, ad?: Buffer): Buffer;
+  /**
+   * `headroom` bytes are left free just before the returned view, in the same buffer (the frame
+   * parser puts its tag there instead of copying the frame).
+   */
+  seal(key: Buffer, nonce: Buffer, plaintext: Buffer, ad?: Buffer, headroom?: number): Buffer;
+  /**
+   * Throws when the frame does not authenticate under this key and nonce. With `into` (large
+   * enough), the plaintext may be written there and returned as a view of it.
+   */
+  open(key: Buffer, nonce: Buffer, sealed: Buffer, ad?: Buffer, into?: Buffer): Buffer;
 }
 
 const ALGORITHM = 'chacha20-poly1305';
 
 export const nodeAead: Aead = {
   name: 'node:crypto',
-  seal(key, nonce, plaintext, ad) {
+  seal(key, nonce, plaintext, ad, headroom = 0) {
     const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
     if (ad) cipher.setAAD(ad, { plaintextLength: plaintext.length });
     const head = cipher.update(plaintext);
     const tail = cipher.final();
-    return Buffer.concat([head, tail, cipher.getAuthTag()], head.length + tail.length + TAG_BYTES);
+    const out = Buffer.allocUnsafe(headroom + head.length + tail.length + TAG_BYTES);
+    head.copy(out, headroom);
+    tail.copy(out, headroom + head.length);
+    cipher.getAuthTag().copy(out, headroom + head.length + tail.length);
+    return out.subarray(headroom);
   },
   open(key, nonce, sealed, ad) {
     if (sealed.length < TAG_BYTES) throw new Error('frame shorter than its authentication tag');
@@ -59,14 +70,15 @@ interface SodiumNative {
 function sodiumAeadOf(sodium: SodiumNative): Aead {
   return {
     name: 'libsodium',
-    seal(key, nonce, plaintext, ad) {
-      const out = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
+    seal(key, nonce, plaintext, ad, headroom = 0) {
+      const out = Buffer.allocUnsafe(headroom + plaintext.length + TAG_BYTES).subarray(headroom);
       sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad ?? null, null, nonce, key);
       return out;
     },
-    open(key, nonce, sealed, ad) {
+    open(key, nonce, sealed, ad, into) {
       if (sealed.length < TAG_BYTES) throw new Error('frame shorter than its authentication tag');
-      const out = Buffer.allocUnsafe(sealed.length - TAG_BYTES);
+      const length = sealed.length - TAG_BYTES;
+      const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, sealed, ad ?? null, nonce, key);
       return out;
     },
@@ -93,8 +105,10 @@ export const SODIUM_MAX_BYTES = 6 * 1024;
 function hybridOf(sodium: Aead): Aead {
   return {
     name: 'libsodium + node:crypto',
-    seal: (key, nonce, plaintext) => (plaintext.length <= SODIUM_MAX_BYTES ? sodium : nodeAead).seal(key, nonce, plaintext),
-    open: (key, nonce, sealed) => (sealed.length <= SODIUM_MAX_BYTES + TAG_BYTES ? sodium : nodeAead).open(key, nonce, sealed),
+    seal: (key, nonce, plaintext, ad, headroom) =>
+      (plaintext.length <= SODIUM_MAX_BYTES ? sodium : nodeAead).seal(key, nonce, plaintext, ad, headroom),
+    open: (key, nonce, sealed, ad, into) =>
+      (sealed.length <= SODIUM_MAX_BYTES + TAG_BYTES ? sodium : nodeAead).open(key, nonce, sealed, ad, into),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, scryptSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, scrypt, scryptSync } from 'node:crypto';
 import { MeshError, MeshErrorCode } from '../errors.js';
 
 /**
@@ -86,12 +86,12 @@ function cacheKey(publicKey: string, privateKey: string): string {
   return createHash('sha256').update(len).update(pub).update(privateKey, 'utf8').digest('base64');
 }
 
-/** scrypt(privateKey, salt = publicKey) then HKDF: once per (publicKey, privateKey) per process. */
-export function deriveMeshKey(publicKey: string, privateKey: string): MeshKey {
-  const id = cacheKey(publicKey, privateKey);
-  const known = cache.get(id);
-  if (known) return known;
-  const stretched = scryptSync(Buffer.from(privateKey, 'utf8'), Buffer.from(SCRYPT_SALT + publicKey, 'utf8'), 32, SCRYPT_PARAMS);
+function scryptArgs(publicKey: string, privateKey: string): [Buffer, Buffer] {
+  return [Buffer.from(privateKey, 'utf8'), Buffer.from(SCRYPT_SALT + publicKey, 'utf8')];
+}
+
+/** HKDF of the stretched secret; wipes `stretched`. */
+function finishKey(id: string, publicKey: string, stretched: Buffer): MeshKey {
   const authKey = Buffer.from(hkdfSync('sha256', stretched, Buffer.from(publicKey, 'utf8'), AUTH_INFO, 32));
   stretched.fill(0);
   const keyId = createHmac('sha256', authKey).update('socket-mesh/v2/key-id').digest('hex').slice(0, 12);
@@ -100,12 +100,89 @@ export function deriveMeshKey(publicKey: string, privateKey: string): MeshKey {
   return key;
 }
 
-/** Derives every key of the option (current first). Throws MESH_SCHEMA_INVALID on a bad option. */
-export function deriveMeshKeys(publicKey: unknown, privateKey: unknown): MeshKeys {
+/** scrypt(privateKey, salt = publicKey) then HKDF: once per (publicKey, privateKey) per process. */
+export function deriveMeshKey(publicKey: string, privateKey: string): MeshKey {
+  const id = cacheKey(publicKey, privateKey);
+  const known = cache.get(id);
+  if (known) return known;
+  return finishKey(id, publicKey, scryptSync(...scryptArgs(publicKey, privateKey), 32, SCRYPT_PARAMS));
+}
+
+/** Derivations running on the thread pool, so two nodes of one process with the same key share one. */
+const running = new Map<string, Promise<MeshKey>>();
+
+/** Same as deriveMeshKey, with scrypt on libuv's thread pool: the main thread goes on meanwhile. */
+export function deriveMeshKeyAsync(publicKey: string, privateKey: string): Promise<MeshKey> {
+  const id = cacheKey(publicKey, privateKey);
+  const known = cache.get(id);
+  if (known) return Promise.resolve(known);
+  let derivation = running.get(id);
+  if (!derivation) {
+    derivation = new Promise<MeshKey>((resolve, reject) => {
+      scrypt(...scryptArgs(publicKey, privateKey), 32, SCRYPT_PARAMS, (err, stretched) => {
+        running.delete(id);
+        if (err) reject(err);
+        else resolve(finishKey(id, publicKey, stretched));
+      });
+    });
+    running.set(id, derivation);
+  }
+  return derivation;
+}
+
+/** Checks both options (MESH_SCHEMA_INVALID naming the option, never its value); returns the private keys, current first. */
+function checkKeyOptions(publicKey: unknown, privateKey: unknown): { publicKey: string; privateKeys: readonly string[] } {
   if (typeof publicKey !== 'string' || publicKey.length === 0) {
     throw schemaInvalid("socket-mesh: option 'publicKey' must be a non-empty string shared by every node of the mesh");
   }
   const checked = checkPrivateKeyOption(privateKey);
-  const ring = (typeof checked === 'string' ? [checked] : checked).map((key) => deriveMeshKey(publicKey, key));
+  return { publicKey, privateKeys: typeof checked === 'string' ? [checked] : checked };
+}
+
+function ringOf(ring: MeshKey[]): MeshKeys {
   return { authKey: ring[0]!.authKey, keyId: ring[0]!.keyId, ring };
+}
+
+/** Derives every key of the option (current first). Throws MESH_SCHEMA_INVALID on a bad option. */
+export function deriveMeshKeys(publicKey: unknown, privateKey: unknown): MeshKeys {
+  const checked = checkKeyOptions(publicKey, privateKey);
+  return ringOf(checked.privateKeys.map((key) => deriveMeshKey(checked.publicKey, key)));
+}
+
+/**
+ * A node's keys while scrypt runs on the thread pool (about 100-400 ms of one core, which
+ * would otherwise block the constructor while socket.io could be loading). The options are
+ * checked at once, so a bad key still fails the constructor; the keys may be read only once
+ * `ready` resolved: a node awaits it before it listens or dials.
+ */
+export class DeferredMeshKeys implements MeshKeys {
+  readonly ready: Promise<void>;
+  #keys: MeshKeys | undefined;
+
+  /** Throws MESH_SCHEMA_INVALID on a bad option, synchronously. */
+  constructor(publicKey: unknown, privateKey: unknown) {
+    const checked = checkKeyOptions(publicKey, privateKey);
+    this.ready = Promise.all(checked.privateKeys.map((key) => deriveMeshKeyAsync(checked.publicKey, key))).then((ring) => {
+      this.#keys = ringOf(ring);
+    });
+    // Awaited by start(); a node that is never started must not leave an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  get authKey(): Buffer {
+    return this.derived().authKey;
+  }
+
+  get keyId(): string {
+    return this.derived().keyId;
+  }
+
+  get ring(): readonly MeshKey[] {
+    return this.derived().ring;
+  }
+
+  private derived(): MeshKeys {
+    if (!this.#keys) throw new Error('socket-mesh: the mesh keys are still being derived (await start() first)');
+    return this.#keys;
+  }
 }
