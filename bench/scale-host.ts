@@ -4,7 +4,8 @@
  * caller has a ready link to each of the `expectPeers` callee instances.
  */
 import { SocketNode } from '../lib/core/socket-node.js';
-import { silentLogger } from '../lib/core/logger.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { MeshLogger } from '../lib/core/logger.js';
 import { BENCH_KEYS } from './config.js';
 import { childConfig, serve, startChild } from './ipc.js';
 
@@ -27,6 +28,25 @@ export interface ScaleHostReport {
 
 const config = childConfig<ScaleHostConfig>();
 const nodes: SocketNode[] = [];
+let registered = 0;
+/** What the instances logged, by shape (names and numbers blanked): why links did or did not come up. */
+const logged = new Map<string, number>();
+const count = (level: string) => (message: string) => {
+  const shape = `${level} ${message
+    .replace(/[\w.-]+\/[\w.-]+/g, '<peer>')
+    .replace(/\d+/g, '#')
+    .slice(0, 120)}`;
+  logged.set(shape, (logged.get(shape) ?? 0) + 1);
+};
+const countingLogger: MeshLogger = {
+  trace() {},
+  debug: count('debug'),
+  info: count('info'),
+  warn: count('warn'),
+  error: count('error'),
+};
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 
 const schema = {
   NodeA: { _allow: [], _connect: ['NodeB'], _commands: {} },
@@ -59,11 +79,14 @@ serve(
             ...BENCH_KEYS,
             ip: '127.0.0.1',
             port: managerPort,
-            logger: silentLogger,
+            logger: countingLogger,
+            // All callers share 127.0.0.1, where a real fleet has one address per host: the
+            // per-address pace is what 10 caller hosts at the default 100/s would get.
+            handshakesPerSecond: 1000,
           }),
         );
       }
-      await Promise.all(nodes.map((n) => n.ready()));
+      await Promise.all(nodes.map((n) => n.ready().then(() => registered++)));
       const registeredMs = performance.now() - t0;
       await linked(expectPeers);
       return { registeredMs, linkedMs: performance.now() - t0 };
@@ -76,6 +99,14 @@ serve(
       return performance.now() - t0;
     },
     rss: () => process.memoryUsage().rss,
+    /** Where a run that did not finish stands: instances registered, and callee links ready in all. */
+    progress: () => ({
+      registered,
+      loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
+      logged: [...logged].sort((a, b) => b[1] - a[1]).slice(0, 8),
+      links: config.worker === 'NodeA' ? nodes.reduce((sum, n) => sum + n.peers('NodeB').length, 0) : 0,
+    }),
   },
   async () => {
     await Promise.all(nodes.map((n) => n.close()));

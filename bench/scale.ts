@@ -3,12 +3,29 @@
  * up to 10 processes) take to register and to be fully linked to 10 NodeB instances (2
  * processes), the manager's RSS at each size, and how fast a killed manager is complete again.
  * Everything on 127.0.0.1.
+ *
+ * `--quick`: 10 and 100 only; `--sizes=100,1000`: those sizes; `--timeout=<s>`: how long a size
+ * may take to link (default 300); `--profile`: the manager, the first callee and the first caller
+ * process run under `--cpu-prof` (profiles in /tmp/socket-mesh-prof/, summarised at the end;
+ * the manager is then stopped rather than killed, so its profile is written).
  */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { BenchChild } from './ipc.js';
 import type { ScaleHostConfig, ScaleHostReport } from './scale-host.js';
 import type { ScaleManagerReady } from './scale-manager.js';
+import { formatSummary, summarize } from './profile-summary.js';
 
-const SIZES = (process.argv.includes('--quick') ? [10, 100] : [10, 100, 1000]) as number[];
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const SIZES = arg('sizes')?.split(',').map(Number) ?? (process.argv.includes('--quick') ? [10, 100] : [10, 100, 1000]);
+const LINK_TIMEOUT_MS = Number(arg('timeout') ?? 300) * 1000;
+const PROFILE_DIR = process.argv.includes('--profile')
+  ? join('/tmp', 'socket-mesh-prof', `scale-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+  : undefined;
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+/** `--cpu-prof` for a process when profiling, named after it. */
+const profiled = (name: string): string[] =>
+  PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 const CALLEES = 10;
 const CALLEE_PROCESSES = 2;
 const MAX_CALLER_PROCESSES = 10;
@@ -26,8 +43,16 @@ interface Row {
   checksPerJoin: number;
 }
 
-async function startManager(port = 0): Promise<{ child: BenchChild; ready: ScaleManagerReady }> {
-  return BenchChild.start<ScaleManagerReady>('scale-manager', 'scale-manager', { port }, { readyTimeoutMs: 30_000 });
+async function startManager(port = 0, name = 'manager'): Promise<{ child: BenchChild; ready: ScaleManagerReady }> {
+  return BenchChild.start<ScaleManagerReady>(
+    name,
+    'scale-manager',
+    { port },
+    {
+      readyTimeoutMs: 30_000,
+      execArgv: profiled(name),
+    },
+  );
 }
 
 async function joinCost(child: BenchChild): Promise<{ messagesPerJoin: number; checksPerJoin: number }> {
@@ -39,25 +64,37 @@ async function joinCost(child: BenchChild): Promise<{ messagesPerJoin: number; c
 }
 
 async function runSize(instances: number): Promise<Row> {
-  const manager = await startManager();
+  const manager = await startManager(0, `manager-${instances}`);
   const callerProcesses = Math.min(MAX_CALLER_PROCESSES, Math.max(1, Math.ceil(instances / 100)));
   const hosts: { child: BenchChild; role: 'NodeA' | 'NodeB' }[] = [];
   for (let p = 0; p < CALLEE_PROCESSES; p++) {
     const config: ScaleHostConfig = { worker: 'NodeB', count: CALLEES / CALLEE_PROCESSES, prefix: `b${p}` };
-    hosts.push({ child: (await BenchChild.start(`callee-${p}`, 'scale-host', config)).child, role: 'NodeB' });
+    const name = `callee-${p}`;
+    const opts = { execArgv: p === 0 ? profiled(`${name}-${instances}`) : [] };
+    hosts.push({ child: (await BenchChild.start(name, 'scale-host', config, opts)).child, role: 'NodeB' });
   }
   for (let p = 0; p < callerProcesses; p++) {
     const count = Math.floor(instances / callerProcesses) + (p < instances % callerProcesses ? 1 : 0);
     const config: ScaleHostConfig = { worker: 'NodeA', count, prefix: `a${p}` };
-    hosts.push({ child: (await BenchChild.start(`caller-${p}`, 'scale-host', config)).child, role: 'NodeA' });
+    const name = `caller-${p}`;
+    const opts = { execArgv: p === 0 ? profiled(`${name}-${instances}`) : [] };
+    hosts.push({ child: (await BenchChild.start(name, 'scale-host', config, opts)).child, role: 'NodeA' });
   }
   const args = { managerPort: manager.ready.port, expectPeers: CALLEES };
   const t0 = performance.now();
   const reports = await Promise.all(
     hosts.map((h) =>
-      h.child.request<ScaleHostReport>('start', args, 300_000).then((r) => ({ ...r, offset: performance.now() - t0 })),
+      h.child.request<ScaleHostReport>('start', args, LINK_TIMEOUT_MS).then((r) => ({ ...r, offset: performance.now() - t0 })),
     ),
-  );
+  ).catch(async (err: Error) => {
+    // Say where it stands before giving up: instances registered and links up, per process.
+    const where = await Promise.all(hosts.map((h) => h.child.request('progress', undefined, 10_000).catch(() => undefined)));
+    console.error(`[scale] ${instances}: ${err.message}; progress per process:`);
+    for (const [i, w] of where.entries()) console.error(`  ${hosts[i]!.child.name}: ${JSON.stringify(w)}`);
+    await Promise.all(hosts.map((h) => h.child.stop(60_000)));
+    await manager.child.stop();
+    throw err;
+  });
   const callers = reports.filter((_, i) => hosts[i]!.role === 'NodeA');
   const row: Row = {
     instances,
@@ -70,8 +107,9 @@ async function runSize(instances: number): Promise<Row> {
   };
   // Manager restart: kill -9, same port, time until the registry is complete again.
   const total = instances + CALLEES;
-  await manager.child.kill();
-  const restarted = await startManager(manager.ready.port);
+  // Profiling: stopped instead, so that its profile is written; the workers see it go either way.
+  await (PROFILE_DIR ? manager.child.stop() : manager.child.kill());
+  const restarted = await startManager(manager.ready.port, `manager-restarted-${instances}`);
   row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
   await Promise.all(hosts.map((h) => h.child.stop(60_000)));
   await restarted.child.stop();
@@ -80,7 +118,11 @@ async function runSize(instances: number): Promise<Row> {
 
 const rows: Row[] = [];
 for (const size of SIZES) {
-  const row = await runSize(size);
+  const row = await runSize(size).catch((err: Error) => {
+    console.error(`[scale] ${size} instances: ${err.message}`);
+    return undefined;
+  });
+  if (!row) continue;
   console.log(JSON.stringify(row));
   rows.push(row);
 }
@@ -92,4 +134,11 @@ for (const r of rows) {
   console.log(
     `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
   );
+}
+
+if (PROFILE_DIR) {
+  for (const file of readdirSync(PROFILE_DIR).filter((f) => f.endsWith('.cpuprofile'))) {
+    console.log(`\n## ${file}\n${formatSummary(summarize(join(PROFILE_DIR, file)))}`);
+  }
+  console.log(`\nprofiles in ${PROFILE_DIR}`);
 }

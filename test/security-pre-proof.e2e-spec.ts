@@ -162,7 +162,7 @@ describe('nothing before the proof', () => {
     });
 
     it.each(['mesh', 'manager'] as const)(
-      '%s: past maxUnauthenticated silent connections, new ones are refused at once; logged once (0.1.0: no cap)',
+      '%s: past maxUnauthenticated silent connections, new ones wait their turn in a bounded queue, beyond it refused at once; logged once (0.1.0: no cap; 0.2: refused, retried in a storm)',
       async (target) => {
         const port = target === 'mesh' ? capped.server.port : manager.port;
         const log = target === 'mesh' ? logs.capped : logs.manager;
@@ -171,13 +171,26 @@ describe('nothing before the proof', () => {
         const mark = log.mark();
         const silent = Array.from({ length: CAP }, () => rawWs(port));
         expect(await Promise.all(silent.map((p) => openOutcome(p, 2000)))).toEqual(Array(CAP).fill('open'));
+        // The queue holds 4 × CAP; those wait (neither open nor refused), the rest are refused at once.
+        const queued = Array.from({ length: 4 * CAP }, () => rawWs(port));
+        let opened = 0;
+        let refused = 0;
+        for (const p of queued)
+          p.opened.then(
+            () => opened++,
+            () => refused++,
+          );
         const started = Date.now();
         const extra = Array.from({ length: 6 }, () => rawWs(port));
         expect(await Promise.all(extra.map((p) => openOutcome(p, 2000)))).toEqual(Array(6).fill('refused'));
         expect(Date.now() - started).toBeLessThan(2000);
+        expect({ opened, refused }).toEqual({ opened: 0, refused: 0 });
         expect(warnings(log, mark, /already waiting for a handshake/).length).toBe(1);
-        // Room again once the silent ones go: a real worker still registers / a caller still connects.
+        // A place frees: the next waiting connections open, in turn, without a retry.
         for (const p of silent) p.ws.terminate();
+        await waitFor(() => opened === CAP, 2000, 'the first waiting connections to open');
+        expect(refused).toBe(0);
+        for (const p of queued) p.ws.terminate();
         await waitFor(() => engine.io.engine.clientsCount === 0, 4000, 'the silent connections to go');
         const again = rawWs(port);
         expect(await openOutcome(again, 2000)).toBe('open');
@@ -185,16 +198,30 @@ describe('nothing before the proof', () => {
       },
     );
 
-    it('mesh: over handshakesPerSecond from one address, upgrades are refused; logged once (0.1.0: no limit on mesh ports)', async () => {
+    it('mesh: over handshakesPerSecond from one address, upgrades wait at that pace; more than its maximum wait is refused at once; logged once (0.1.0: no limit; 0.2: all refused)', async () => {
       const mark = logs.limited.mark();
-      const burst = Array.from({ length: 30 }, () => rawWs(limited.server.port));
-      const outcomes = await Promise.all(burst.map((p) => openOutcome(p, 3000)));
-      for (const p of burst) p.ws.terminate();
-      const opened = outcomes.filter((o) => o === 'open').length;
-      // A burst may straddle a second boundary: at most two seconds' worth get through.
-      expect(opened).toBeGreaterThanOrEqual(1);
-      expect(opened).toBeLessThanOrEqual(2 * RATE);
+      // 5 at once, then 5 a second for up to 8 s (40 more); the remaining 15 refused at once.
+      const burst = Array.from({ length: 60 }, () => rawWs(limited.server.port));
+      const openedAt: number[] = [];
+      let refused = 0;
+      const started = Date.now();
+      for (const p of burst)
+        p.opened.then(
+          () => openedAt.push(Date.now() - started),
+          () => refused++,
+        );
+      await waitFor(
+        () => refused >= 10 && openedAt.length >= RATE,
+        2000,
+        'one second of connections to open and the rest over the pace to be refused',
+      );
+      expect(refused).toBeLessThanOrEqual(60 - 40 - RATE);
       expect(warnings(logs.limited, mark, /new connections a second/).length).toBe(1);
+      // The waiting ones open at the pace, not all at once and not refused.
+      await waitFor(() => openedAt.length >= 3 * RATE, 4000, 'two more seconds of connections to open');
+      expect(openedAt[3 * RATE - 1]!).toBeGreaterThanOrEqual(1500);
+      expect(refused).toBeLessThanOrEqual(60 - 40 - RATE);
+      for (const p of burst) p.ws.terminate();
       // A real caller still gets through once the second is over.
       await waitFor(
         async () => {

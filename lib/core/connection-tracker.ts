@@ -37,6 +37,27 @@ export function graceDelay(ms: number): Promise<void> {
 }
 
 /**
+ * Runs `fn` after `ms`, but only after the event loop had a chance to read what arrived
+ * meanwhile: a timer that fires late because the process was busy (hundreds of links starting
+ * at once) would otherwise expire a connect or handshake that completed during the stall and
+ * is waiting in the same turn, and the redial would add to the load that caused the stall.
+ * Unref'd. Returns a cancel function.
+ */
+export function lagTolerantTimeout(ms: number, fn: () => void): () => void {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    // The timers phase runs before the poll phase: one setImmediate lets pending I/O in first.
+    immediate = setImmediate(fn);
+    immediate.unref();
+  }, ms);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
+
+/**
  * Every TCP connection an outgoing link's agent opened. A connect attempt that socket.io
  * abandons on its timeout across a partition can still complete after the heal, orphaned (no
  * engine listens to it); its WebSocket close timer would then keep a closed process alive for
@@ -56,13 +77,11 @@ export class OpenedConnections {
     this.opened.add(socket);
     socket.once('close', () => this.opened.delete(socket));
     if (socket.connecting) {
-      const timer = setTimeout(
-        () => socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`)),
-        this.connectTimeout,
-      );
-      timer.unref();
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
+      const cancel = lagTolerantTimeout(this.connectTimeout, () => {
+        if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
+      });
+      socket.once('connect', cancel);
+      socket.once('close', cancel);
     }
     return socket;
   }

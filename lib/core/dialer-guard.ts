@@ -1,4 +1,5 @@
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
+import { lagTolerantTimeout } from './connection-tracker.js';
 
 /** What socket.io adds around one of our frames (packet header, tag), and then some. */
 const PAYLOAD_MARGIN = 2048;
@@ -22,7 +23,7 @@ export function dialerSocketOptions(maxFrameSize: number): Partial<ManagerOption
  * a link `connecting` forever.
  */
 export class HandshakeDeadline {
-  private timer: NodeJS.Timeout | undefined;
+  private cancel: (() => void) | undefined;
 
   constructor(
     private readonly ms: number,
@@ -32,16 +33,15 @@ export class HandshakeDeadline {
   arm(): void {
     this.disarm();
     if (!(this.ms > 0) || !Number.isFinite(this.ms)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    // Lag-tolerant: a HELLO or WELCOME that arrived while this process was busy is read first.
+    this.cancel = lagTolerantTimeout(this.ms, () => {
+      this.cancel = undefined;
       this.onExpire();
-    }, this.ms);
-    this.timer.unref?.();
+    });
   }
 
   disarm(): void {
-    if (this.timer === undefined) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel?.();
+    this.cancel = undefined;
   }
 }

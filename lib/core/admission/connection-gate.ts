@@ -3,83 +3,127 @@ import type { Server, Socket } from 'socket.io';
 import type { MeshLogger } from '../logger.js';
 import { forLog } from '../mesh-name.js';
 import { LogOnce } from './log-once.js';
-import { RateLimiter } from './rate-limiter.js';
+import { HandshakeQueue, type QueueRefusal } from './handshake-queue.js';
 
 export interface ConnectionGateOptions {
-  /** New connections accepted per second from one remote address; more are refused at the upgrade. */
+  /** New connections let through per second from one remote address; more wait their turn (at this pace). */
   perSecond: number;
-  /** Connections that have not proven the keys yet, at once, on this port; more are closed at once. */
+  /** Connections that have not proven the keys yet, at once, on this port; more wait their turn. */
   maxUnauthenticated: number;
+  /** Connections waiting for a turn, in all (default 4 × maxUnauthenticated); more are refused at once. */
+  maxQueued?: number;
+  /**
+   * Longest a connection waits for its turn, ms (default 8000: under the dialers' 10 s connect
+   * timeout, so a refusal, not the dialer's timeout, tells them the port is too busy).
+   */
+  maxWaitMs?: number;
   logger: MeshLogger;
 }
 
-/** The connections a gate still counts as unauthenticated, with how to stop counting each. */
+/** The turns a gate gave and not yet got back, by the upgrade request that holds one. */
 const releases = new WeakMap<object, () => void>();
 
 /**
  * Called by the handshake once a connection proved the keys (`socket.conn`): it no longer
- * counts against its port's cap of unauthenticated connections.
+ * counts against its port's cap of unauthenticated connections, and the next one waiting goes.
  */
-export function markAuthenticated(conn: object): void {
-  releases.get(conn)?.();
+export function markAuthenticated(conn: { request?: object }): void {
+  if (conn.request) releases.get(conn.request)?.();
 }
 
+const WHY: Record<QueueRefusal, (o: ConnectionGateOptions) => string> = {
+  rate: (o) => `over ${o.perSecond} new connections a second`,
+  full: (o) => `${o.maxQueued ?? 4 * o.maxUnauthenticated} connections are already waiting for a handshake`,
+  wait: (o) => `waited ${o.maxWaitMs ?? DEFAULT_WAIT_MS} ms for a handshake turn`,
+};
+
 /**
- * What an accepting port does before anyone proved anything, kept cheap: a per-address rate
- * limit and a cap on unauthenticated connections (both checked at the WebSocket upgrade, before
- * engine.io builds a connection), and one socket.io socket per connection, so CONNECT packets
- * in one TCP read cannot each cost a key pair, a DH and an HMAC. Refusals are logged once per
- * address and reason, then at debug.
+ * What an accepting port does before anyone proved anything, kept cheap: at most
+ * `maxUnauthenticated` connections in their handshake at once, each address at its own pace,
+ * and the rest waiting their turn in a bounded, per-address fair queue (handshake-queue.ts),
+ * all decided at the WebSocket upgrade, before engine.io builds a connection. One socket.io
+ * socket per connection, so CONNECT packets in one TCP read cannot each cost a key pair, a DH
+ * and an HMAC. Refusals are logged once per address and reason, then at debug.
  */
 export class ConnectionGate {
-  private unauthenticated = 0;
-  private readonly rate: RateLimiter;
+  private readonly queue: HandshakeQueue;
   private readonly refusals: LogOnce;
   private readonly withSocket = new WeakSet<object>();
 
   constructor(private readonly options: ConnectionGateOptions) {
-    this.rate = new RateLimiter(options.perSecond);
+    this.queue = new HandshakeQueue({
+      maxActive: options.maxUnauthenticated,
+      maxQueued: options.maxQueued ?? 4 * options.maxUnauthenticated,
+      perSecond: options.perSecond,
+      maxWaitMs: options.maxWaitMs ?? DEFAULT_WAIT_MS,
+    });
     this.refusals = new LogOnce(options.logger);
   }
 
+  /** Connections let through that have not proven the keys yet. */
   get unauthenticatedCount(): number {
-    return this.unauthenticated;
+    return this.queue.activeCount;
+  }
+
+  /** Connections waiting for their turn. */
+  get queuedCount(): number {
+    return this.queue.queuedCount;
   }
 
   /** engine.io's `allowRequest`: runs for each new connection before any of it is built. */
   readonly allowRequest = (req: IncomingMessage, done: (err: string | null | undefined, success: boolean) => void): void => {
-    const address = req.socket.remoteAddress ?? '?';
-    if (this.rate.over(address)) {
-      this.refuse(address, 'rate', `over ${this.options.perSecond} new connections a second`);
-      return done('refused', false);
-    }
-    if (this.unauthenticated >= this.options.maxUnauthenticated) {
-      this.refuse(address, 'cap', `${this.unauthenticated} connections are already waiting for a handshake`);
-      return done('refused', false);
-    }
-    done(null, true);
+    let settled = false;
+    const socket = req.socket;
+    const address = socket.remoteAddress ?? '?';
+    // Gone while waiting (the dialer gave up): its place goes to the next one. After the upgrade
+    // request nothing reads the socket, so a hang-up would go unseen: read while it waits (a
+    // dialer sends nothing before the 101, so any byte is a violation) and stop before it goes on.
+    const onGone = () => {
+      if (!settled) withdraw();
+    };
+    const hangUp = () => socket.destroy();
+    const watch = (on: boolean) => {
+      if (on) {
+        socket.once('close', onGone).on('data', hangUp).once('end', hangUp);
+        return;
+      }
+      socket.off('close', onGone).off('data', hangUp).off('end', hangUp);
+      socket.pause();
+      // As the HTTP server leaves an upgraded socket: the next 'data' listener (ws) resumes it.
+      (socket as { readableFlowing: boolean | null }).readableFlowing = null;
+    };
+    watch(true);
+    // 'close' cannot fire before request() returns: onGone never sees withdraw uninitialised.
+    const withdraw = this.queue.request(
+      address,
+      () => {
+        settled = true;
+        watch(false);
+        // The turn is held until the connection proves the keys or goes, whichever is first.
+        let held = true;
+        const release = () => {
+          if (!held) return;
+          held = false;
+          releases.delete(req);
+          socket.off('close', release);
+          this.queue.release();
+        };
+        releases.set(req, release);
+        if (socket.destroyed) return release();
+        socket.once('close', release);
+        done(null, true);
+      },
+      (reason) => {
+        settled = true;
+        watch(false);
+        this.refuse(address, reason, WHY[reason](this.options));
+        done('refused', false);
+      },
+    );
   };
 
   /** Hooks the gate into a socket.io server whose engine was built with `allowRequest` above. */
   install(io: Server): void {
-    io.engine.on('connection', (conn: { remoteAddress: string; once(event: 'close', fn: () => void): void; close(): void }) => {
-      // allowRequest already checked the cap; upgrades in flight at once can still pass it together.
-      if (this.unauthenticated >= this.options.maxUnauthenticated) {
-        this.refuse(conn.remoteAddress, 'cap', `${this.unauthenticated} connections are already waiting for a handshake`);
-        conn.close();
-        return;
-      }
-      this.unauthenticated++;
-      let counted = true;
-      const release = () => {
-        if (!counted) return;
-        counted = false;
-        this.unauthenticated--;
-        releases.delete(conn);
-      };
-      releases.set(conn, release);
-      conn.once('close', release);
-    });
     io.use((socket: Socket, next: (err?: Error) => void) => {
       if (!this.withSocket.has(socket.conn)) {
         this.withSocket.add(socket.conn);
@@ -99,3 +143,5 @@ export class ConnectionGate {
     );
   }
 }
+
+const DEFAULT_WAIT_MS = 8000;

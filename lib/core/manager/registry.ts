@@ -24,17 +24,28 @@ const rights = (i: RegisteredInstance) => ({ name: i.worker, allow: i.allow, con
 /** The manager's view of the mesh: instances by variant, and who may reach whom. */
 export class Registry {
   private readonly instances = new Map<string, RegisteredInstance>();
+  /** The same instances by worker name: a topology looks only at the workers it connects to. */
+  private readonly byWorker = new Map<string, Map<string, RegisteredInstance>>();
 
   /** Adds or replaces by variant; returns the instance it replaced. */
   add(instance: RegisteredInstance): RegisteredInstance | undefined {
     const previous = this.instances.get(instance.variant);
+    // Same worker: replaced in place (its position, hence the peers' order, stays).
+    if (previous && previous.worker !== instance.worker) this.remove(instance.variant);
     this.instances.set(instance.variant, instance);
+    let group = this.byWorker.get(instance.worker);
+    if (!group) this.byWorker.set(instance.worker, (group = new Map<string, RegisteredInstance>()));
+    group.set(instance.variant, instance);
     return previous;
   }
 
   remove(variant: string): RegisteredInstance | undefined {
     const previous = this.instances.get(variant);
+    if (!previous) return undefined;
     this.instances.delete(variant);
+    const group = this.byWorker.get(previous.worker);
+    group?.delete(variant);
+    if (group?.size === 0) this.byWorker.delete(previous.worker);
     return previous;
   }
 
@@ -54,18 +65,20 @@ export class Registry {
   topologyFor(instance: RegisteredInstance): Topology {
     const peers: PeerInfo[] = [];
     const denied = new Set<string>();
-    for (const other of this.instances.values()) {
-      if (other.variant === instance.variant || !instance.connect.includes(other.worker)) continue;
-      if (canConnect(rights(instance), rights(other))) {
-        peers.push({
-          worker: other.worker,
-          variant: other.variant,
-          host: other.host,
-          port: other.port,
-          commands: other.commands,
-        });
-      } else {
-        denied.add(other.worker);
+    for (const worker of new Set(instance.connect)) {
+      for (const other of this.byWorker.get(worker)?.values() ?? []) {
+        if (other.variant === instance.variant) continue;
+        if (canConnect(rights(instance), rights(other))) {
+          peers.push({
+            worker: other.worker,
+            variant: other.variant,
+            host: other.host,
+            port: other.port,
+            commands: other.commands,
+          });
+        } else {
+          denied.add(other.worker);
+        }
       }
     }
     for (const p of peers) denied.delete(p.worker);

@@ -23,12 +23,23 @@ export function pushTopology(
   stats: ManagerStats,
   logger: MeshLogger,
 ): void {
+  // Instances with the same rights see the same topology (unless they connect to their own
+  // worker, where each leaves itself out): a NodeB joining is built and encoded once for all
+  // of a thousand NodeAs, not once each.
+  const built = new Map<string, string>();
   for (const session of sessions) {
     const instance = session.instance;
     if (!instance) continue;
     if (changed && instance !== changed && !instance.connect.includes(changed.worker)) continue;
     stats.topologyChecks++;
-    const json = encode.topology(registry.topologyFor(instance));
+    const key = instance.connect.includes(instance.worker)
+      ? undefined
+      : JSON.stringify([instance.worker, instance.allow, instance.connect]);
+    let json = key === undefined ? undefined : built.get(key);
+    if (json === undefined) {
+      json = encode.topology(registry.topologyFor(instance));
+      if (key !== undefined) built.set(key, json);
+    }
     if (json === session.lastTopology) continue;
     session.lastTopology = json;
     stats.topologyMessages++;
