@@ -27,11 +27,12 @@ const dropMetrics: PushMetricExporter = {
 
 export function registerSdk(): () => Promise<void> {
   // TRACING_SDK_PARTS (comma list of traces, metrics; default both): to see which part costs what.
+  // 'no-context' leaves out the AsyncLocalStorage context manager (spans then do not nest across awaits).
   const parts = (process.env.TRACING_SDK_PARTS ?? 'traces,metrics').split(',');
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] });
   if (parts.includes('traces')) {
     trace.setGlobalTracerProvider(tracerProvider);
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    if (!parts.includes('no-context')) context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   }
   const meterProvider = new MeterProvider({

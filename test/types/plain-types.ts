@@ -119,5 +119,7 @@ expectTypeOf(manager.port).toEqualTypeOf<number>();
 expectTypeOf(manager.discoveryPort).toEqualTypeOf<number | undefined>();
 expectTypeOf(manager.listening).toEqualTypeOf<boolean>();
 expectTypeOf(manager.nodes()).toEqualTypeOf<RegistryEntry[]>();
+// 'links': an instance reported a change of its live links; the argument is its variant.
+manager.on('links', (variant) => expectTypeOf(variant).toEqualTypeOf<string>());
 expectTypeOf<RegistryEntry>().toHaveProperty('worker').toEqualTypeOf<string>();
 expectTypeOf<RegistryEntry>().toHaveProperty('variant').toEqualTypeOf<string>();

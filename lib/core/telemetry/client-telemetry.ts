@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { ERROR_CODE, outcomeCode, rpcAttributes, VARIANT } from './rpc-attributes.js';
+import { ERROR_CODE, outcomeCode, rpcAttributes, spanAttributes, VARIANT } from './rpc-attributes.js';
 import { telemetry } from './telemetry-state.js';
 import type { TraceSlot } from './trace-slot.js';
 
@@ -11,7 +11,7 @@ export function observeCall<T>(worker: string, command: string, run: () => Promi
   const { otel, tracer, instruments } = telemetry;
   if (!otel || (!tracer && !instruments)) return run();
   const series = instruments?.client.get(worker, command);
-  const attributes = series?.attributes ?? rpcAttributes(worker, command);
+  const attributes = series?.attributes ?? spanAttributes(worker, command);
   const started = performance.now();
   if (series) series.inFlight++;
   let span: Span | undefined;

@@ -1,6 +1,6 @@
-import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import type { Context, Link, Span } from '@opentelemetry/api';
 import { endSpan } from './client-telemetry.js';
-import { outcomeCode, rpcAttributes } from './rpc-attributes.js';
+import { outcomeCode, rpcAttributes, spanAttributes } from './rpc-attributes.js';
 import { telemetry } from './telemetry-state.js';
 import { readTraceSlot, type JobTrace, type TraceSlot } from './trace-slot.js';
 
@@ -24,10 +24,6 @@ export function observeRequest(
 ): ObservedRequest | undefined {
   const { otel, tracer, instruments } = telemetry;
   if (!otel || (!tracer && !instruments)) return undefined;
-  const attributes: Attributes = {
-    ...rpcAttributes(worker, command),
-    'socket_mesh.caller': `${caller.worker}/${caller.variant}`,
-  };
   const started = performance.now();
   const series = instruments?.server.get(worker, command);
   if (series) series.inFlight++;
@@ -47,7 +43,7 @@ export function observeRequest(
   if (tracer) {
     const parent = extract(rawSlot);
     const kind = queued ? otel.SpanKind.PRODUCER : otel.SpanKind.SERVER;
-    span = tracer.startSpan(`${worker}/${command}`, { kind, attributes }, parent);
+    span = tracer.startSpan(`${worker}/${command}`, { kind, attributes: spanAttributes(worker, command, caller) }, parent);
     context = otel.trace.setSpan(parent, span);
   }
   if (queued) {
