@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io-client';
-import { CallDeadlines } from './call-deadlines.js';
 import type { CommandTable } from './command-spec.js';
 import { ClientHandshake } from './connection-handshake.js';
 import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
@@ -11,6 +10,7 @@ import { FailureLog } from './failure-log.js';
 import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
+import { PendingCalls } from './pending-calls.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
@@ -33,15 +33,6 @@ export interface PeerLinkOptions {
   tls?: MeshTlsOptions;
 }
 
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: MeshError): void;
-  /** performance.now() ms */
-  deadline: number;
-  timeoutMs: number;
-  command: string;
-}
-
 /**
  * The caller's side of one directed link to one peer instance: dials it, proves the keys,
  * sends requests and matches answers by id. A call in flight when the link drops fails at
@@ -54,9 +45,7 @@ export class PeerLink extends EventEmitter {
   private readonly socket: Socket;
   private readonly handshake: ClientHandshake;
   private channel: SecureChannel | undefined;
-  private readonly pending = new Map<number, PendingCall>();
-  private readonly deadlines = new CallDeadlines((now) => this.expire(now));
-  private nextId = 1;
+  private readonly pending = new PendingCalls(this);
   private authFailuresLogged = 0;
   private readonly connectFailures: FailureLog;
   /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
@@ -148,26 +137,22 @@ export class PeerLink extends EventEmitter {
   request(command: string, payloadJson: string | undefined, timeoutMs: number, metadataJson?: string): Promise<unknown> {
     const channel = this.channel;
     if (this.state !== 'ready' || !channel) {
-      return Promise.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
+      return Promise.reject(this.pending.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
     }
     if (this.pending.size >= this.options.maxPending) {
       return Promise.reject(
-        this.error(MeshErrorCode.OVERLOADED, `${this.pending.size} calls already in flight to ${this.label}`, command),
+        this.pending.error(MeshErrorCode.OVERLOADED, `${this.pending.size} calls already in flight to ${this.label}`, command),
       );
     }
-    const id = this.nextId++;
+    const id = this.pending.nextRequestId();
     const json = encode.request(id, command, payloadJson, metadataJson, outgoingTraceJson(this.info.variant));
     try {
       channel.send(json);
     } catch (err) {
       const e = err as MeshError;
-      return Promise.reject(this.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
+      return Promise.reject(this.pending.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
     }
-    return new Promise((resolve, reject) => {
-      const deadline = performance.now() + timeoutMs;
-      this.pending.set(id, { resolve, reject, deadline, timeoutMs, command });
-      this.deadlines.add(deadline);
-    });
+    return this.pending.track(id, command, timeoutMs);
   }
 
   /** Closes for good: no reconnect; calls in flight fail with MESH_PEER_DISCONNECTED. */
@@ -181,8 +166,8 @@ export class PeerLink extends EventEmitter {
     this.channel = undefined;
     this.socket.removeAllListeners();
     hardDisconnect(this.socket, this.agent);
-    this.failPending('link closed');
-    this.deadlines.stop();
+    this.pending.failAll('link closed');
+    this.pending.stop();
     if (wasUp) this.emit('down');
   }
 
@@ -226,15 +211,10 @@ export class PeerLink extends EventEmitter {
     if (!message) return;
     switch (message[0]) {
       case Msg.RESULT:
-      case Msg.ERROR: {
-        const call = this.pending.get(message[1]);
-        if (!call) return; // answered after its timeout: nobody waits for it any more
-        this.pending.delete(message[1]);
-        if (this.pending.size === 0) this.deadlines.idle();
-        if (message[0] === Msg.RESULT) call.resolve(message[2]);
-        else call.reject(this.remoteError(message[2], call.command));
+      case Msg.ERROR:
+        // No entry: answered after its timeout, nobody waits for it any more.
+        this.pending.answer(message[1], message[0] === Msg.RESULT, message[2]);
         return;
-      }
       case Msg.WELCOME:
         if (this.state === 'connecting') {
           this.deadline.disarm();
@@ -281,7 +261,7 @@ export class PeerLink extends EventEmitter {
     this.deadline.disarm();
     this.channel?.close();
     this.channel = undefined;
-    this.failPending(`${this.label} disconnected (${reason})`);
+    this.pending.failAll(`${this.label} disconnected (${reason})`);
     if (wasUp) this.emit('down');
     // socket.io-client does not reconnect after a server-side disconnect (a refusal, a drain);
     // we still want to, but with backoff so a refusing peer is not hammered.
@@ -306,57 +286,9 @@ export class PeerLink extends EventEmitter {
     if (!wasConnected) this.onDisconnect('handshake deadline');
   }
 
-  private failPending(message: string): void {
-    if (this.pending.size === 0) return;
-    const calls = [...this.pending.values()];
-    this.pending.clear();
-    this.deadlines.stop();
-    for (const call of calls) {
-      call.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, message, call.command));
-    }
-  }
-
-  /** Fails the calls due by `now`; returns the earliest deadline left. */
-  private expire(now: number): number {
-    let next = Infinity;
-    for (const [id, call] of this.pending) {
-      if (call.deadline <= now) {
-        this.pending.delete(id);
-        call.reject(
-          this.error(
-            MeshErrorCode.TIMEOUT,
-            `${this.label} did not answer '${call.command}' within ${call.timeoutMs} ms`,
-            call.command,
-          ),
-        );
-      } else if (call.deadline < next) {
-        next = call.deadline;
-      }
-    }
-    if (this.pending.size === 0) this.deadlines.idle();
-    return next;
-  }
-
   private logAuthFailure(message: string): void {
     // One line per outage, not one per reconnect attempt.
     if (this.authFailuresLogged++ === 0) this.options.logger.error(`link to ${this.label}: ${message}`);
-  }
-
-  private error(code: MeshError['code'], message: string, command: string): MeshError {
-    return new MeshError(code, message, { worker: this.info.worker, variant: this.info.variant, command });
-  }
-
-  private remoteError(input: unknown, command: string): MeshError {
-    const e = (typeof input === 'object' && input !== null ? input : {}) as Partial<SerializedMeshError>;
-    const code = typeof e.code === 'string' && e.code.startsWith('MESH_') ? e.code : MeshErrorCode.REMOTE_ERROR;
-    return new MeshError(code, typeof e.message === 'string' ? e.message : 'remote error', {
-      worker: this.info.worker,
-      variant: this.info.variant,
-      command,
-      remoteName: e.remoteName,
-      status: e.status,
-      response: e.response,
-    });
   }
 }
 

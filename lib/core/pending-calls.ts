@@ -1,0 +1,110 @@
+import { CallDeadlines } from './call-deadlines.js';
+import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: MeshError): void;
+  /** performance.now() ms */
+  deadline: number;
+  timeoutMs: number;
+  command: string;
+}
+
+/** Who a link's calls go to, for the errors they fail with. */
+export interface CallTarget {
+  readonly worker: string;
+  readonly variant: string;
+}
+
+/**
+ * The calls in flight on one link, by request id: each settles once, by its answer, by its
+ * deadline (MESH_TIMEOUT) or when the link drops (MESH_PEER_DISCONNECTED). A late answer
+ * finds no entry and is dropped.
+ */
+export class PendingCalls {
+  private readonly calls = new Map<number, PendingCall>();
+  private readonly deadlines = new CallDeadlines((now) => this.expire(now));
+  private nextId = 1;
+
+  constructor(private readonly target: CallTarget) {}
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** The id the next request will carry. */
+  nextRequestId(): number {
+    return this.nextId++;
+  }
+
+  /** Waits for the answer to request `id`, at most `timeoutMs`. */
+  track(id: number, command: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const deadline = performance.now() + timeoutMs;
+      this.calls.set(id, { resolve, reject, deadline, timeoutMs, command });
+      this.deadlines.add(deadline);
+    });
+  }
+
+  /** Settles request `id` with the peer's result or serialized error; false when nobody waits for it. */
+  answer(id: number, ok: boolean, value: unknown): boolean {
+    const call = this.calls.get(id);
+    if (!call) return false;
+    this.calls.delete(id);
+    if (this.calls.size === 0) this.deadlines.idle();
+    if (ok) call.resolve(value);
+    else call.reject(this.remoteError(value, call.command));
+    return true;
+  }
+
+  /** Fails every call in flight with MESH_PEER_DISCONNECTED. */
+  failAll(message: string): void {
+    if (this.calls.size === 0) return;
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    this.deadlines.stop();
+    for (const call of calls) call.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, message, call.command));
+  }
+
+  stop(): void {
+    this.deadlines.stop();
+  }
+
+  error(code: MeshError['code'], message: string, command: string): MeshError {
+    return new MeshError(code, message, { worker: this.target.worker, variant: this.target.variant, command });
+  }
+
+  /** Fails the calls due by `now`; returns the earliest deadline left. */
+  private expire(now: number): number {
+    let next = Infinity;
+    for (const [id, call] of this.calls) {
+      if (call.deadline <= now) {
+        this.calls.delete(id);
+        call.reject(
+          this.error(
+            MeshErrorCode.TIMEOUT,
+            `${this.target.worker}/${this.target.variant} did not answer '${call.command}' within ${call.timeoutMs} ms`,
+            call.command,
+          ),
+        );
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (this.calls.size === 0) this.deadlines.idle();
+    return next;
+  }
+
+  private remoteError(input: unknown, command: string): MeshError {
+    const e = (typeof input === 'object' && input !== null ? input : {}) as Partial<SerializedMeshError>;
+    const code = typeof e.code === 'string' && e.code.startsWith('MESH_') ? e.code : MeshErrorCode.REMOTE_ERROR;
+    return new MeshError(code, typeof e.message === 'string' ? e.message : 'remote error', {
+      worker: this.target.worker,
+      variant: this.target.variant,
+      command,
+      remoteName: e.remoteName,
+      status: e.status,
+      response: e.response,
+    });
+  }
+}
