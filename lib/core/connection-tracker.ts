@@ -76,26 +76,80 @@ export class TrackingAgent extends Agent {
   }
 
   override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
-    const socket = super.createConnection(...args) as Socket | undefined;
-    if (socket) {
-      this.opened.add(socket);
-      socket.once('close', () => this.opened.delete(socket));
-      if (socket.connecting) {
-        const cancel = lagTolerantTimeout(this.connectTimeout, () => {
-          if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
-        });
-        socket.once('connect', cancel);
-        socket.once('close', cancel);
-      }
+    const [options, oncreate] = args as unknown as [object, (err: Error | null, socket?: Socket) => void];
+    // A process starting hundreds of links dials a bounded number at once; the rest wait their
+    // turn here (their connect timeout starts with the dial), not in the peers' listen backlogs.
+    if (dialing >= MAX_DIALS_AT_ONCE) {
+      const waiting: QueuedDial = {
+        agent: this,
+        start: () => {
+          let socket: Socket;
+          try {
+            socket = this.dial(options);
+          } catch (err) {
+            return oncreate(err as Error);
+          }
+          oncreate(null, socket);
+        },
+      };
+      dialQueue.push(waiting);
+      this.queuedDials.add(waiting);
+      return undefined as unknown as ReturnType<Agent['createConnection']>;
     }
-    return socket as ReturnType<Agent['createConnection']>;
+    return this.dial(options) as unknown as ReturnType<Agent['createConnection']>;
+  }
+
+  /** Its dials still waiting in the process-wide queue (dropped on destroyAll). */
+  readonly queuedDials = new Set<QueuedDial>();
+
+  private dial(options: object): Socket {
+    const socket = super.createConnection(options as Parameters<Agent['createConnection']>[0]) as unknown as Socket;
+    this.opened.add(socket);
+    socket.once('close', () => this.opened.delete(socket));
+    if (socket.connecting) {
+      dialing++;
+      let counted = true;
+      const cancel = lagTolerantTimeout(this.connectTimeout, () => {
+        if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
+      });
+      const done = () => {
+        cancel();
+        if (!counted) return;
+        counted = false;
+        dialing--;
+        nextDial();
+      };
+      socket.once('connect', done);
+      socket.once('close', done);
+    }
+    return socket;
   }
 
   /** Destroys every connection this agent opened that is still there. */
   destroyAll(): void {
+    for (const waiting of this.queuedDials) dialQueue.splice(dialQueue.indexOf(waiting), 1);
+    this.queuedDials.clear();
     for (const socket of this.opened) socket.destroy();
     this.opened.clear();
     this.destroy();
+  }
+}
+
+interface QueuedDial {
+  agent: TrackingAgent;
+  start(): void;
+}
+
+/** TCP connects in progress in this process, at most; more wait in `dialQueue`, in order. */
+const MAX_DIALS_AT_ONCE = 64;
+let dialing = 0;
+const dialQueue: QueuedDial[] = [];
+
+function nextDial(): void {
+  while (dialing < MAX_DIALS_AT_ONCE && dialQueue.length > 0) {
+    const next = dialQueue.shift()!;
+    next.agent.queuedDials.delete(next);
+    next.start();
   }
 }
 
