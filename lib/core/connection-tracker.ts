@@ -69,26 +69,84 @@ export function lagTolerantTimeout(ms: number, fn: () => void): () => void {
  */
 export class OpenedConnections {
   private readonly opened = new Set<Socket>();
+  /** Its dials still waiting in the process-wide queue (dropped on destroyAll). */
+  private readonly queued = new Set<QueuedDial>();
 
   constructor(private readonly connectTimeout = 2000) {}
 
-  add<S extends Socket | undefined>(socket: S): S {
-    if (!socket) return socket;
-    this.opened.add(socket);
-    socket.once('close', () => this.opened.delete(socket));
-    if (socket.connecting) {
-      const cancel = lagTolerantTimeout(this.connectTimeout, () => {
-        if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
-      });
-      socket.once('connect', cancel);
-      socket.once('close', cancel);
-    }
-    return socket;
+  /**
+   * An Agent's `createConnection(options, oncreate)`: dials through `create` now, or, when
+   * this process already has MAX_DIALS_AT_ONCE connects in progress, later in order (then
+   * `oncreate` gets the socket and this returns undefined, as Node's Agent allows).
+   */
+  dial(args: unknown[], create: (options: object) => Socket): Socket | undefined {
+    const [options, oncreate] = args as [object, (err: Error | null, socket?: Socket) => void];
+    // A process starting hundreds of links dials a bounded number at once; the rest wait their
+    // turn here (their connect timeout starts with the dial), not in the peers' listen backlogs.
+    if (dialing < MAX_DIALS_AT_ONCE) return this.open(create(options));
+    const waiting: QueuedDial = {
+      owner: this.queued,
+      start: () => {
+        let socket: Socket;
+        try {
+          socket = this.open(create(options));
+        } catch (err) {
+          return oncreate(err as Error);
+        }
+        oncreate(null, socket);
+      },
+    };
+    dialQueue.push(waiting);
+    this.queued.add(waiting);
+    return undefined;
   }
 
   destroyAll(): void {
+    for (const waiting of this.queued) dialQueue.splice(dialQueue.indexOf(waiting), 1);
+    this.queued.clear();
     for (const socket of this.opened) socket.destroy();
     this.opened.clear();
+  }
+
+  private open(socket: Socket): Socket {
+    this.opened.add(socket);
+    socket.once('close', () => this.opened.delete(socket));
+    if (socket.connecting) {
+      dialing++;
+      let counted = true;
+      const cancel = lagTolerantTimeout(this.connectTimeout, () => {
+        if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
+      });
+      const done = () => {
+        cancel();
+        if (!counted) return;
+        counted = false;
+        dialing--;
+        nextDial();
+      };
+      socket.once('connect', done);
+      socket.once('close', done);
+    }
+    return socket;
+  }
+}
+
+interface QueuedDial {
+  /** The queued set of the OpenedConnections it belongs to. */
+  owner: Set<QueuedDial>;
+  start(): void;
+}
+
+/** TCP connects in progress in this process, at most; more wait in `dialQueue`, in order. */
+const MAX_DIALS_AT_ONCE = 64;
+let dialing = 0;
+const dialQueue: QueuedDial[] = [];
+
+function nextDial(): void {
+  while (dialing < MAX_DIALS_AT_ONCE && dialQueue.length > 0) {
+    const next = dialQueue.shift()!;
+    next.owner.delete(next);
+    next.start();
   }
 }
 
@@ -108,7 +166,9 @@ export class TrackingAgent extends Agent implements LinkAgent {
   }
 
   override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
-    return this.opened.add(super.createConnection(...args) as Socket | undefined) as ReturnType<Agent['createConnection']>;
+    return this.opened.dial(args, (options) => super.createConnection(options as never) as unknown as Socket) as ReturnType<
+      Agent['createConnection']
+    >;
   }
 
   destroyAll(): void {

@@ -21,7 +21,10 @@ export function createTrackingTlsAgent(connectTimeout = 2000): TlsLinkAgent {
     }
 
     override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
-      return this.opened.add(super.createConnection(...args) as Socket | undefined) as ReturnType<Agent['createConnection']>;
+      // https.Agent's createConnection(port, host, options) takes the options object first too.
+      return this.opened.dial(args, (options) => super.createConnection(options as never) as unknown as Socket) as ReturnType<
+        Agent['createConnection']
+      >;
     }
 
     destroyAll(): void {
