@@ -191,9 +191,13 @@ export class RedisCommandQueue implements CommandQueue {
     const traces = batch ? (job.data.traces ?? []) : [job.data?.trace];
     // A batch a crash or a shutdown interrupted goes on after the last request it recorded as run.
     const first = batch && typeof job.progress === 'number' ? Math.max(0, Math.floor(job.progress)) : 0;
+    const progress = this.progressOf(job);
     for (let i = first; i < entries.length; i++) {
       // Shutting down between two requests of a batch: the rest goes back, the ones that ran do not.
-      if (batch && this.closing) return this.handBackRest(job, token, i, running);
+      if (batch && this.closing) {
+        progress.cancel();
+        return this.handBackRest(job, token, i, running);
+      }
       const trace = readJobTrace(traces[i]);
       const work = Promise.resolve().then(() => this.handler(batch ? entries[i]!.payload : this.openPayload(job), trace));
       const outcome = await Promise.race([
@@ -209,6 +213,7 @@ export class RedisCommandQueue implements CommandQueue {
         // the head of the wait list without using up an attempt, and the next start of this
         // instance runs it again (at least once).
         work.catch(() => {});
+        progress.cancel();
         return this.handBackRest(job, token, i, running);
       }
       if (outcome !== 'done') {
@@ -218,8 +223,9 @@ export class RedisCommandQueue implements CommandQueue {
         }
         await this.retryAlone(job, entries[i]!, trace, outcome.err);
       }
-      if (batch && i < entries.length - 1) void this.recordProgress(job, i + 1);
+      if (batch && i < entries.length - 1) progress.note(i + 1);
     }
+    progress.cancel();
     running.handlerDone = true;
   }
 
@@ -239,7 +245,7 @@ export class RedisCommandQueue implements CommandQueue {
   /**
    * Where a batch stands: BullMQ's own `progress` field of the job, written on the worker's
    * connection ahead of the job's completion (same connection, so in order), not awaited: a
-   * crash before it lands runs one request again, as a job per request did.
+   * crash before it lands runs the requests of the last turn again (at least once).
    */
   private recordProgress(job: Job<StoredRequest>, next: number): Promise<void> {
     if (!job.id) return Promise.resolve();
@@ -247,6 +253,29 @@ export class RedisCommandQueue implements CommandQueue {
       () => undefined,
       (err: unknown) => this.context.outage.report(err, this.name),
     );
+  }
+
+  /**
+   * At most one progress write per turn of the event loop, with the latest position: requests
+   * that finish within one turn (quick handlers) cost no write, and none is sent once the batch
+   * is over; a request that spans turns is recorded before the next one starts its own.
+   */
+  private progressOf(job: Job<StoredRequest>): { note(next: number): void; cancel(): void } {
+    let next = 0;
+    let timer: NodeJS.Immediate | undefined;
+    return {
+      note: (value) => {
+        next = value;
+        timer ??= setImmediate(() => {
+          timer = undefined;
+          void this.recordProgress(job, next);
+        });
+      },
+      cancel: () => {
+        if (timer) clearImmediate(timer);
+        timer = undefined;
+      },
+    };
   }
 
   /** Hands the job back to run again from request `from` on (the ones before it ran). */
