@@ -4,7 +4,7 @@ import type { MeshLogger } from '../logger.js';
 import { RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
 import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js';
 import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
-import { batchWritesThisTurn, whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
+import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
 import { MAX_BATCH, retryJob, storedJob, type BatchSettings, type PendingAdd, type StoredRequest } from './redis-batch.js';
 import { isSealedBatch, type BatchEntry, type PayloadSealer } from './sealed-payload.js';
@@ -86,9 +86,8 @@ export class RedisCommandQueue implements CommandQueue {
     }
     return new Promise<void>((resolve, reject) => {
       if (this.pending.length === 0) {
-        // Scheduled before the producer is corked for the turn, so this store leaves in the corked write.
-        setImmediate(() => this.flush());
-        batchWritesThisTurn(this.context.clients.producer);
+        // After the requests of this frame were handed over (they are, synchronously), not a turn later.
+        queueMicrotask(() => this.flush());
       }
       this.pending.push({ id: requestId, payload, job, resolve, reject });
       if (this.pending.length >= MAX_BATCH) this.flush();
