@@ -5,8 +5,8 @@ import type { BatchEntry, PayloadSealer } from './sealed-payload.js';
 import type { JobTrace } from '../telemetry/trace-slot.js';
 
 /*
- * The requests one instance is handed in one turn of the event loop (those of one sealed frame,
- * or of several frames read together) are stored as one BullMQ job: one add, one fetch and one
+ * The requests one instance is handed together (those of one sealed frame: they are dispatched
+ * synchronously, and the batch is stored on the microtask after them) are stored as one BullMQ job: one add, one fetch and one
  * completion in Redis for all of them, where a job per request paid each of those per request.
  * What the mesh promises is unchanged: each request is acknowledged only once the job holding it
  * is in Redis; the worker runs the job's requests one at a time in their order, and jobs in
@@ -15,7 +15,7 @@ import type { JobTrace } from '../telemetry/trace-slot.js';
  * throws leaves the batch as a job of its own (retried with the backoff, kept as failed), so the
  * requests after it go on, as they did with a job per request.
  *
- * A turn with a single request stores it exactly as before: job id from the request id, which
+ * A batch of a single request is stored exactly as before: job id from the request id, which
  * is what makes a redelivered request be stored once. Requests stored in a batch are not
  * recognised that way (the mesh never redelivers; see CommandQueue.add).
  */
@@ -34,7 +34,7 @@ export interface StoredRequest {
   failed?: string;
 }
 
-/** Requests per job at most; a turn with more stores several jobs, in order. */
+/** Requests per job at most; a frame with more stores several jobs, in order. */
 export const MAX_BATCH = 64;
 
 export interface PendingAdd extends BatchEntry {
