@@ -210,15 +210,17 @@ describe.each(fronts)('queued broadcasts (%s front)', (front) => {
           const keys = await admin.keys(`bull:socket-mesh.NodeB.ingest.${front}-redis-${i}-${RUN}:*`);
           expect(keys.length).toBeGreaterThan(0);
           // Sealed at rest: every stored job holds ciphertext only, none of the payload ({ id: 'redis-n', ms }).
+          // Requests that reached an instance in the same turn share a job (a sealed batch, smb1).
           const data: string[] = [];
           for (const key of keys) {
             if ((await admin.type(key)) !== 'hash') continue;
             const field = await admin.hget(key, 'data');
             if (field !== null) data.push(field);
           }
-          expect(data).toHaveLength(20);
+          expect(data.length).toBeGreaterThan(0);
+          expect(data.length).toBeLessThanOrEqual(20);
           for (const d of data) {
-            expect(d).toMatch(/^\{"sealed":"sm1\.[0-9a-f]{12}\.[A-Za-z0-9_-]+"\}$/);
+            expect(d).toMatch(/^\{"sealed":"smb?1\.[0-9a-f]{12}\.[A-Za-z0-9_-]+"\}$/);
             expect(d).not.toContain('redis-');
           }
         }

@@ -286,6 +286,64 @@ if (redisUp || process.env.CI === 'true') {
       }
     });
 
+    it('stores the adds of one turn as one sealed job, runs them in order, and a failing one alone again', async () => {
+      const logger = recordingLogger();
+      const b = backend({ attempts: 2, backoff: 20, logger });
+      const t = target();
+      const name = queueName(t);
+      const runs: unknown[] = [];
+      const queue = b.open(t, (payload) => {
+        runs.push(payload);
+        if (payload === 'bad') throw new Error('handler broke');
+      });
+      const payloads = ['one', undefined, 'bad', { four: 4 }, 'five'];
+      // Same turn, as the requests of one frame reach it.
+      await Promise.all(payloads.map((p, i) => queue.add(`t${i}`, p)));
+      await waitFor(() => runs.filter((r) => r === 'bad').length === 2, 10_000, 'the failing request and its retry');
+      await waitFor(() => logger.at('error').length === 1, 10_000, 'the final failure to be logged');
+
+      // In order, one at a time; the failing one ran again on its own after the batch went on.
+      expect(runs).toEqual(['one', undefined, 'bad', { four: 4 }, 'five', 'bad']);
+      expect(logger.at('warn')).toEqual([
+        expect.stringMatching(/request t2 \(job %b.+\) attempt 1\/2 failed: handler broke; retrying as job t2/),
+      ]);
+      expect(logger.at('error')[0]).toMatch(/job t2 failed after 2 attempt\(s\): handler broke/);
+      const admin = new Redis(REDIS_URL);
+      try {
+        const jobs = (await admin.keys(`bull:${name}:*`)).filter((k) => /:(%b[0-9a-f-]+|t2)$/.test(k));
+        expect(jobs.map((k) => k.slice(`bull:${name}:`.length).replace(/^%b.*/, 'batch')).sort()).toEqual(['batch', 't2']);
+        const batch = jobs.find((k) => k.includes(':%b'))!;
+        const data = (await admin.hget(batch, 'data'))!;
+        expect(data).toMatch(new RegExp(`^\\{"sealed":"smb1\\.${QUEUE_KEYS.keyId}\\.[A-Za-z0-9_-]+"\\}$`));
+        expect(data).not.toContain('four');
+        expect(await admin.zscore(`bull:${name}:failed`, 't2')).not.toBeNull();
+      } finally {
+        await admin.quit();
+      }
+    });
+
+    it('closing in the middle of a batch hands back only the requests not run; the next start runs them', async () => {
+      const t = target();
+      const hold = gate();
+      const first = backend();
+      const ranByFirst: string[] = [];
+      const queue = first.open(t, async (payload) => {
+        ranByFirst.push(payload as string);
+        if (payload === 'b') await hold.promise;
+      });
+      await Promise.all(['a', 'b', 'c', 'd'].map((id) => queue.add(id, id)));
+      await waitFor(() => ranByFirst.length === 2, 10_000, 'the second request of the batch to start');
+      const closing = first.close();
+      hold.open();
+      await closing;
+      expect(ranByFirst).toEqual(['a', 'b']);
+
+      const ranBySecond: string[] = [];
+      backend().open(t, (payload) => void ranBySecond.push(payload as string));
+      await waitFor(() => ranBySecond.length === 2, 10_000, 'the rest of the batch after reopening');
+      expect(ranBySecond).toEqual(['c', 'd']);
+    });
+
     it('after drainTimeout, close hands the running job back; the next start runs it first', async () => {
       const t = target();
       const logger = recordingLogger();

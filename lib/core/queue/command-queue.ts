@@ -19,7 +19,8 @@ export interface CommandQueue {
    * Resolves once stored (memory: accepted in the bounded buffer; Redis: job written to Redis).
    * Rejects MeshError QUEUE_FULL (memory bound), QUEUE_UNAVAILABLE (Redis down: fail fast, no
    * hang), CLOSED (after close). A second `add` with an id that is still stored is acknowledged
-   * but not stored twice. The mesh does not rely on this: it gives every delivery its own id and
+   * but not stored twice (Redis: only for a request stored on its own, not one that shared a
+   * job with others of its frame, see redis-batch.ts). The mesh does not rely on this: it gives every delivery its own id and
    * never redelivers a queued request itself, so a caller that calls again (after a timeout, a
    * dropped link) stores a second request: queued broadcasts are at least once, not exactly once.
    */

@@ -124,36 +124,6 @@ export async function whenUsable(client: Redis): Promise<void> {
   }
 }
 
-const corked = new WeakSet<object>();
-
-/**
- * Holds `client`'s socket writes until the next turn of the event loop, so that the jobs stored
- * in one turn (the requests of one sealed frame, the adds of every queue of the backend) leave in
- * one write instead of one per command; Redis still runs them one by one, in order. Not
- * ioredis' `enableAutoPipelining`: its pipelines send the first call of each Lua script as EVAL
- * with the whole script text (BullMQ's addStandardJob is 26 KB), since ioredis tracks loaded
- * scripts per pipeline, not per connection.
- */
-export function batchWritesThisTurn(client: Redis): void {
-  const stream = client.status === 'ready' ? (client as { stream?: unknown }).stream : undefined;
-  if (!isCorkable(stream) || corked.has(stream)) return;
-  corked.add(stream);
-  stream.cork();
-  setImmediate(() => {
-    corked.delete(stream);
-    stream.uncork();
-  });
-}
-
-function isCorkable(stream: unknown): stream is { cork(): void; uncork(): void } {
-  return (
-    typeof stream === 'object' &&
-    stream !== null &&
-    typeof (stream as { cork?: unknown }).cork === 'function' &&
-    typeof (stream as { uncork?: unknown }).uncork === 'function'
-  );
-}
-
 /** Ends `client`, politely when it is connected; never waits longer than QUIT_WAIT_MS per step. */
 async function closeClient(client: Redis): Promise<void> {
   if (client.status === 'end') return;

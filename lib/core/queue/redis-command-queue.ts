@@ -1,20 +1,14 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
-import { jobIdFor, jobOptions, RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
+import { RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
 import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js';
 import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
-import { batchWritesThisTurn, whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
+import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
-import type { PayloadSealer } from './sealed-payload.js';
+import { MAX_BATCH, retryJob, storedJob, type BatchSettings, type PendingAdd, type StoredRequest } from './redis-batch.js';
+import { isSealedBatch, type BatchEntry, type PayloadSealer } from './sealed-payload.js';
 import { readJobTrace, type JobTrace } from '../telemetry/trace-slot.js';
-
-/** What a job holds: the payload sealed (AEAD, bound to this queue and job id), never in clear. */
-interface StoredRequest {
-  sealed: string;
-  /** Trace context and storage time (telemetry on): not secret, kept beside the sealed payload. */
-  trace?: JobTrace;
-}
 
 export interface RedisCommandQueueContext {
   clients: RedisClients;
@@ -53,6 +47,9 @@ export class RedisCommandQueue implements CommandQueue {
   private running: RunningJob | undefined;
   private cancelRecoveryWait: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** Adds of this turn, stored together at its end (redis-batch.ts). */
+  private pending: PendingAdd[] = [];
+  private readonly settings: BatchSettings;
 
   constructor(
     readonly name: string,
@@ -61,6 +58,7 @@ export class RedisCommandQueue implements CommandQueue {
     private readonly context: RedisCommandQueueContext,
   ) {
     const { clients, prefix, outage, logger } = context;
+    this.settings = { queue: name, attempts: context.attempts, backoff: context.backoff, sealer: context.sealer };
     this.queue = new Queue<StoredRequest>(name, { connection: clients.producer, prefix });
     this.connection = clients.workerConnection();
     this.worker = new Worker<StoredRequest, void>(name, (job, token) => this.process(job, token), {
@@ -81,31 +79,57 @@ export class RedisCommandQueue implements CommandQueue {
     void this.start();
   }
 
-  async add(requestId: string, payload: unknown, job?: JobTrace): Promise<void> {
-    if (this.closing) throw this.closedError();
+  add(requestId: string, payload: unknown, job?: JobTrace): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
     if (typeof requestId !== 'string' || requestId === '') {
-      throw new TypeError(`${this.name}: requestId must be a non-empty string`);
+      return Promise.reject(new TypeError(`${this.name}: requestId must be a non-empty string`));
     }
-    const { attempts, backoff, clients, outage, sealer } = this.context;
-    const jobId = jobIdFor(requestId);
-    const sealed = sealer.seal(payload, { queue: this.name, jobId });
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending.length === 0) {
+        // After the requests of this frame were handed over (they are, synchronously), not a turn later.
+        queueMicrotask(() => this.flush());
+      }
+      this.pending.push({ id: requestId, payload, job, resolve, reject });
+      if (this.pending.length >= MAX_BATCH) this.flush();
+    });
+  }
+
+  private flush(): void {
+    const adds = this.pending;
+    if (adds.length === 0) return;
+    this.pending = [];
+    void this.store(adds);
+  }
+
+  private async store(adds: PendingAdd[]): Promise<void> {
+    const { clients, outage } = this.context;
     try {
+      if (this.closing) throw this.closedError();
+      const { data, options } = storedJob(adds, this.settings);
       await whenUsable(clients.producer);
-      batchWritesThisTurn(clients.producer);
       await within(
-        this.queue.add(this.target.command, job ? { sealed, trace: job } : { sealed }, jobOptions(jobId, attempts, backoff)),
+        this.queue.add(this.target.command, data, options),
         ADD_TIMEOUT_MS,
         () => new Error(`storing took longer than ${ADD_TIMEOUT_MS} ms`),
       );
     } catch (err) {
-      if (this.closing) throw this.closedError();
+      if (this.closing) {
+        for (const add of adds) add.reject(this.closedError());
+        return;
+      }
       outage.report(err, this.name);
-      throw new MeshError(
-        MeshErrorCode.QUEUE_UNAVAILABLE,
-        `${this.name}: request ${requestId} not stored: ${errorMessage(err)}`,
-        { worker: this.target.worker, variant: this.target.variant, command: this.target.command },
-      );
+      for (const add of adds) {
+        add.reject(
+          new MeshError(MeshErrorCode.QUEUE_UNAVAILABLE, `${this.name}: request ${add.id} not stored: ${errorMessage(err)}`, {
+            worker: this.target.worker,
+            variant: this.target.variant,
+            command: this.target.command,
+          }),
+        );
+      }
+      return;
     }
+    for (const add of adds) add.resolve();
   }
 
   close(drainTimeout = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
@@ -148,6 +172,7 @@ export class RedisCommandQueue implements CommandQueue {
   private async process(job: Job<StoredRequest>, token?: string): Promise<void> {
     // Fetched while shutting down: not ours to start any more.
     if (this.closing) return this.handBack(job, token);
+    if (typeof job.data?.failed === 'string') throw new UnrecoverableError(job.data.failed);
 
     let markRecorded = (): void => {};
     const recorded = new Promise<void>((resolve) => {
@@ -160,25 +185,118 @@ export class RedisCommandQueue implements CommandQueue {
     const running: RunningJob = { jobId: job.id, handlerDone: false, abandon, recorded, markRecorded };
     this.running = running;
 
-    const work = Promise.resolve().then(() => this.handler(this.openPayload(job), readJobTrace(job.data?.trace)));
-    const outcome = await Promise.race([
-      work.then(
-        () => 'done' as const,
-        (err: unknown) => ({ err }),
-      ),
-      abandoned,
-    ]);
+    const batch = isSealedBatch(job.data?.sealed);
+    const entries: BatchEntry[] = batch ? this.openBatch(job) : [{ id: job.id ?? '', payload: undefined }];
+    const traces = batch ? (job.data.traces ?? []) : [job.data?.trace];
+    // A batch a crash or a shutdown interrupted goes on after the last request it recorded as run.
+    const first = batch && typeof job.progress === 'number' ? Math.max(0, Math.floor(job.progress)) : 0;
+    const progress = this.progressOf(job);
+    for (let i = first; i < entries.length; i++) {
+      // Shutting down between two requests of a batch: the rest goes back, the ones that ran do not.
+      if (batch && this.closing) {
+        progress.cancel();
+        return this.handBackRest(job, token, i, running);
+      }
+      const trace = readJobTrace(traces[i]);
+      const work = Promise.resolve().then(() => this.handler(batch ? entries[i]!.payload : this.openPayload(job), trace));
+      const outcome = await Promise.race([
+        work.then(
+          () => 'done' as const,
+          (err: unknown) => ({ err }),
+        ),
+        abandoned,
+      ]);
+      if (outcome === 'abandoned') {
+        running.handlerDone = true;
+        // The handler keeps running here, but its outcome has nowhere to go: the job goes back to
+        // the head of the wait list without using up an attempt, and the next start of this
+        // instance runs it again (at least once).
+        work.catch(() => {});
+        progress.cancel();
+        return this.handBackRest(job, token, i, running);
+      }
+      if (outcome !== 'done') {
+        if (!batch) {
+          running.handlerDone = true;
+          throw outcome.err;
+        }
+        await this.retryAlone(job, entries[i]!, trace, outcome.err);
+      }
+      if (batch && i < entries.length - 1) progress.note(i + 1);
+    }
+    progress.cancel();
     running.handlerDone = true;
-    if (outcome === 'done') return;
-    if (outcome !== 'abandoned') throw outcome.err;
-    // The handler keeps running here, but its outcome has nowhere to go: the job goes back to
-    // the head of the wait list without using up an attempt, and the next start of this
-    // instance runs it again (at least once).
-    work.catch(() => {});
+  }
+
+  /** A request that failed inside a batch goes on as a job of its own; the batch goes on without it. */
+  private async retryAlone(job: Job<StoredRequest>, entry: BatchEntry, trace: JobTrace | undefined, err: unknown): Promise<void> {
+    const message = errorMessage(err);
+    const retry = retryJob(entry, trace, message, this.settings);
+    if (this.context.attempts > 1) {
+      this.context.logger.warn(
+        `${this.name}: request ${entry.id} (job ${job.id}) attempt 1/${this.context.attempts} failed: ${message}; retrying as job ${retry.jobId}`,
+      );
+    }
+    // When this fails (Redis gone), so does the batch: it runs again, whole (at least once).
+    await this.queue.add(this.target.command, retry.data, retry.options);
+  }
+
+  /**
+   * Where a batch stands: BullMQ's own `progress` field of the job, written on the worker's
+   * connection ahead of the job's completion (same connection, so in order), not awaited: a
+   * crash before it lands runs the requests of the last turn again (at least once).
+   */
+  private recordProgress(job: Job<StoredRequest>, next: number): Promise<void> {
+    if (!job.id) return Promise.resolve();
+    return this.connection.client.hset(this.queue.toKey(job.id), 'progress', next).then(
+      () => undefined,
+      (err: unknown) => this.context.outage.report(err, this.name),
+    );
+  }
+
+  /**
+   * At most one progress write per turn of the event loop, with the latest position: requests
+   * that finish within one turn (quick handlers) cost no write, and none is sent once the batch
+   * is over; a request that spans turns is recorded before the next one starts its own.
+   */
+  private progressOf(job: Job<StoredRequest>): { note(next: number): void; cancel(): void } {
+    let next = 0;
+    let timer: NodeJS.Immediate | undefined;
+    return {
+      note: (value) => {
+        next = value;
+        timer ??= setImmediate(() => {
+          timer = undefined;
+          void this.recordProgress(job, next);
+        });
+      },
+      cancel: () => {
+        if (timer) clearImmediate(timer);
+        timer = undefined;
+      },
+    };
+  }
+
+  /** Hands the job back to run again from request `from` on (the ones before it ran). */
+  private async handBackRest(
+    job: Job<StoredRequest>,
+    token: string | undefined,
+    from: number,
+    running: RunningJob,
+  ): Promise<never> {
     try {
-      await this.handBack(job, token);
+      if (from > 0) await this.recordProgress(job, from);
+      return await this.handBack(job, token);
     } finally {
       running.markRecorded();
+    }
+  }
+
+  private openBatch(job: Job<StoredRequest>): BatchEntry[] {
+    try {
+      return this.context.sealer.openBatch(job.data?.sealed, { queue: this.name, jobId: job.id ?? '' });
+    } catch (err) {
+      throw new UnrecoverableError(`refused, not run: ${errorMessage(err)}`);
     }
   }
 
@@ -214,13 +332,15 @@ export class RedisCommandQueue implements CommandQueue {
     const { logger, attempts } = this.context;
     if (!job) {
       logger.error(`${this.name}: a job failed: ${err.message}`);
-    } else if (!job.finishedOn) {
+      return;
+    }
+    // A request retried out of a batch used one attempt there.
+    const made = job.attemptsMade + (typeof job.data?.tried === 'number' ? job.data.tried : 0);
+    if (!job.finishedOn) {
       // BullMQ sets finishedOn only when it gives up on the job.
-      logger.warn(`${this.name}: job ${job.id} attempt ${job.attemptsMade}/${attempts} failed: ${err.message}; retrying`);
+      logger.warn(`${this.name}: job ${job.id} attempt ${made}/${attempts} failed: ${err.message}; retrying`);
     } else {
-      logger.error(
-        `${this.name}: job ${job.id} failed after ${job.attemptsMade} attempt(s): ${err.message}; kept as a failed job`,
-      );
+      logger.error(`${this.name}: job ${job.id} failed after ${made} attempt(s): ${err.message}; kept as a failed job`);
     }
   }
 

@@ -12,8 +12,23 @@ import type { MeshKey, MeshKeys } from '../crypto/mesh-keys.js';
  */
 export interface PayloadSealer {
   seal(payload: unknown, context: SealContext): string;
+  /** Several requests in one job, in order (see redis-batch.ts); a tag of their own, so a batch never opens as one payload. */
+  sealBatch(entries: readonly BatchEntry[], context: SealContext): string;
   /** Throws when the entry is malformed, tampered with, sealed for another job, or under a key not held. */
   open(sealed: unknown, context: SealContext): unknown;
+  /** As `open`, for an entry `isSealedBatch` says holds a batch. */
+  openBatch(sealed: unknown, context: SealContext): BatchEntry[];
+}
+
+/** One request of a batch: its request id and its payload. */
+export interface BatchEntry {
+  id: string;
+  payload: unknown;
+}
+
+/** True when `sealed` was made by `sealBatch` (read before opening, to know which shape to expect). */
+export function isSealedBatch(sealed: unknown): boolean {
+  return typeof sealed === 'string' && sealed.startsWith(`${BATCH_FORMAT}.`);
 }
 
 export interface SealContext {
@@ -22,15 +37,19 @@ export interface SealContext {
 }
 
 const FORMAT = 'sm1';
+/** A batch is bound to its kind too (its own associated data), so it cannot pass for a single payload or back. */
+const BATCH_FORMAT = 'smb1';
 const INFO = 'socket-mesh/v2/queue-at-rest';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-function associatedData({ queue, jobId }: SealContext): Buffer {
+function associatedData({ queue, jobId }: SealContext, format = FORMAT): Buffer {
   const q = Buffer.from(queue, 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32BE(q.length);
-  return Buffer.concat([Buffer.from(`${INFO}\0`), len, q, Buffer.from(jobId, 'utf8')]);
+  // The single format keeps the associated data it always had: entries stored before batches still open.
+  const info = format === FORMAT ? `${INFO}\0` : `${INFO}/${format}\0`;
+  return Buffer.concat([Buffer.from(info), len, q, Buffer.from(jobId, 'utf8')]);
 }
 
 export function payloadSealer(keys: MeshKeys): PayloadSealer {
@@ -44,36 +63,49 @@ export function payloadSealer(keys: MeshKeys): PayloadSealer {
     return k;
   };
   const current = keys.ring[0]!;
+  const sealText = (text: string, context: SealContext, format: string): string => {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', keyFor(current), nonce);
+    cipher.setAAD(associatedData(context, format));
+    const body = Buffer.concat([nonce, cipher.update(Buffer.from(text, 'utf8')), cipher.final(), cipher.getAuthTag()]);
+    return `${format}.${current.keyId}.${body.toString('base64url')}`;
+  };
+  const openText = (sealed: unknown, context: SealContext, expected: string): string => {
+    if (typeof sealed !== 'string') throw new Error('not a sealed payload');
+    const [format, keyId, data, extra] = sealed.split('.');
+    if (format !== expected || keyId === undefined || data === undefined || extra !== undefined)
+      throw new Error('not a sealed payload');
+    const key = keys.ring.find((k) => k.keyId === keyId);
+    if (!key) throw new Error(`sealed under key ${/^[0-9a-f]{1,64}$/.test(keyId) ? keyId : '?'}, which this node does not hold`);
+    const body = Buffer.from(data, 'base64url');
+    if (body.length < NONCE_BYTES + TAG_BYTES) throw new Error('sealed payload too short');
+    const decipher = createDecipheriv('aes-256-gcm', keyFor(key), body.subarray(0, NONCE_BYTES));
+    decipher.setAAD(associatedData(context, format));
+    decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
+    try {
+      return Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch {
+      throw new Error('sealed payload does not authenticate (changed, or stored for another job)');
+    }
+  };
   return {
-    seal(payload, context) {
-      const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', keyFor(current), nonce);
-      cipher.setAAD(associatedData(context));
-      // Boxed, so that an `undefined` payload survives.
-      const plaintext = Buffer.from(JSON.stringify({ p: payload }), 'utf8');
-      const body = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-      return `${FORMAT}.${current.keyId}.${body.toString('base64url')}`;
+    // Boxed, so that an `undefined` payload survives.
+    seal: (payload, context) => sealText(JSON.stringify({ p: payload }), context, FORMAT),
+    open: (sealed, context) => (JSON.parse(openText(sealed, context, FORMAT)) as { p?: unknown }).p,
+    sealBatch(entries, context) {
+      // [id] for an undefined payload, which JSON would turn into null inside an array.
+      const b = entries.map((e) => (e.payload === undefined ? [e.id] : [e.id, e.payload]));
+      return sealText(JSON.stringify({ b }), context, BATCH_FORMAT);
     },
-    open(sealed, context) {
-      if (typeof sealed !== 'string') throw new Error('not a sealed payload');
-      const [format, keyId, data, extra] = sealed.split('.');
-      if (format !== FORMAT || keyId === undefined || data === undefined || extra !== undefined)
-        throw new Error('not a sealed payload');
-      const key = keys.ring.find((k) => k.keyId === keyId);
-      if (!key)
-        throw new Error(`sealed under key ${/^[0-9a-f]{1,64}$/.test(keyId) ? keyId : '?'}, which this node does not hold`);
-      const body = Buffer.from(data, 'base64url');
-      if (body.length < NONCE_BYTES + TAG_BYTES) throw new Error('sealed payload too short');
-      const decipher = createDecipheriv('aes-256-gcm', keyFor(key), body.subarray(0, NONCE_BYTES));
-      decipher.setAAD(associatedData(context));
-      decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-      let plaintext: Buffer;
-      try {
-        plaintext = Buffer.concat([decipher.update(body.subarray(NONCE_BYTES, body.length - TAG_BYTES)), decipher.final()]);
-      } catch {
-        throw new Error('sealed payload does not authenticate (changed, or stored for another job)');
-      }
-      return (JSON.parse(plaintext.toString('utf8')) as { p?: unknown }).p;
+    openBatch(sealed, context) {
+      const { b } = JSON.parse(openText(sealed, context, BATCH_FORMAT)) as { b?: unknown };
+      if (!Array.isArray(b)) throw new Error('sealed batch holds no request list');
+      return b.map((entry: unknown) => {
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string') throw new Error('sealed batch holds a malformed request');
+        return { id: entry[0], payload: entry[1] as unknown };
+      });
     },
   };
 }
