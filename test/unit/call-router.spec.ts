@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
 import type { CommandTable } from '../../lib/core/command-spec.js';
 import { MeshError, MeshErrorCode } from '../../lib/core/errors.js';
@@ -38,9 +38,13 @@ class Directory implements RouterDirectory<Instance> {
   isDenied(): boolean {
     return false;
   }
-  // As the real directory: nothing changes here, so a wait runs to its deadline.
+  readonly changes = new EventEmitter();
+  // As the real directory: resolves at the next change, or at the deadline.
   nextChange(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return once(this.changes, 'change', { signal: AbortSignal.timeout(ms) }).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
 import type { CommandTable } from '../../lib/core/command-spec.js';
 import { MeshError, MeshErrorCode } from '../../lib/core/errors.js';
@@ -91,12 +91,17 @@ function setup(now: () => number, ...variants: string[]) {
   const group = new PeerGroup<Instance>('NodeB', new FailureDetector({ threshold: 2, coolDown: 1000, now }));
   const instances = variants.map((v) => new Instance(v));
   for (const i of instances) group.add(i);
+  const changes = new EventEmitter();
   const directory: RouterDirectory<Instance> = {
     topologyReceived: true,
     group: (w) => (w === 'NodeB' ? group : undefined),
     isDenied: () => false,
-    // As the real directory: nothing changes here, so a wait runs to its deadline.
-    nextChange: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    // As the real directory: resolves at the next change, or at the deadline.
+    nextChange: (ms) =>
+      once(changes, 'change', { signal: AbortSignal.timeout(ms) }).then(
+        () => undefined,
+        () => undefined,
+      ),
   };
   const router = new CallRouter(directory, {
     worker: 'NodeA',
