@@ -18,7 +18,7 @@ import { AdmissionQueue } from './manager/admission-queue.js';
 import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
-import { checkAgainstSchema, parseRegistration } from './manager/registration.js';
+import { admitRegistration } from './manager/admit-registration.js';
 import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
 import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
@@ -243,22 +243,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   }
 
   private register(session: Session, peer: { worker: string; variant: string }, input: unknown): void {
-    const registration = parseRegistration(input);
-    // Names are bound by the handshake proof; a registration may not claim another identity.
-    if (registration.worker !== peer.worker || registration.variant !== peer.variant) {
-      throw new MeshError(MeshErrorCode.AUTH_FAILED, 'registration does not match the identity proven in the handshake');
-    }
-    if (this.schema) checkAgainstSchema(registration, this.schema);
-    const holder = this.registry.get(registration.variant);
-    if (holder && holder.worker !== registration.worker) {
-      // A restart may take over its own variant, never another worker's.
-      throw new MeshError(
-        MeshErrorCode.ACCESS_DENIED,
-        `variant '${registration.variant}' belongs to a registered '${holder.worker}', not '${registration.worker}'`,
-      );
-    }
-    const host = registration.host ?? stripMappedPrefix(session.socket.handshake.address);
-    const instance: RegisteredInstance = { ...registration, host, registeredAt: Date.now() };
+    const instance = admitRegistration(input, peer, session.socket.handshake.address, this.schema, this.registry);
     const replaced = this.registry.add(instance);
     this.reported.delete(instance.variant); // a restarted instance reports its own links anew
     if (replaced) {
@@ -270,8 +255,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
       }
     }
     session.instance = instance;
-    session.channel.send(encode.registered({ variant: instance.variant, host }));
-    this.logger.info(`registered ${instance.worker}/${instance.variant} at ${host}:${instance.port}`);
+    session.channel.send(encode.registered({ variant: instance.variant, host: instance.host }));
+    this.logger.info(`registered ${instance.worker}/${instance.variant} at ${instance.host}:${instance.port}`);
     this.nearMisses.schedule();
     this.stats.registrations++;
     pushTopology(this.sessions, this.registry, instance, this.stats, this.logger);
@@ -318,7 +303,3 @@ function claimedWorker(socket: Socket): string {
 }
 
 const CLOSE_GRACE_MS = 500;
-
-function stripMappedPrefix(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}

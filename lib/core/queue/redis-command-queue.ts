@@ -1,4 +1,7 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { BatchProgress } from './batch-progress.js';
+import { openJobBatch, openJobPayload } from './job-payload.js';
+import { runningJob, type RunningJob } from './running-job.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
@@ -21,17 +24,6 @@ export interface RedisCommandQueueContext {
   onClosed: () => void;
 }
 
-/** The job the handler has, from the moment it gets it until BullMQ has recorded the outcome. */
-interface RunningJob {
-  jobId: string | undefined;
-  handlerDone: boolean;
-  /** Shutdown could wait no longer: stop waiting for the handler and hand the job back. */
-  abandon: () => void;
-  /** Resolves once the outcome is in Redis (completed, failed, or handed back). */
-  recorded: Promise<void>;
-  markRecorded: () => void;
-}
-
 /** Bound on writing one job: a command stuck on a half-open connection must not hold the caller. */
 const ADD_TIMEOUT_MS = 5_000;
 /** How long shutdown steps that talk to Redis may take once the drain is over. */
@@ -50,6 +42,7 @@ export class RedisCommandQueue implements CommandQueue {
   /** Adds of this turn, stored together at its end (redis-batch.ts). */
   private pending: PendingAdd[] = [];
   private readonly settings: BatchSettings;
+  private readonly progress: BatchProgress;
 
   constructor(
     readonly name: string,
@@ -61,6 +54,10 @@ export class RedisCommandQueue implements CommandQueue {
     this.settings = { queue: name, attempts: context.attempts, backoff: context.backoff, sealer: context.sealer };
     this.queue = new Queue<StoredRequest>(name, { connection: clients.producer, prefix });
     this.connection = clients.workerConnection();
+    this.progress = new BatchProgress(
+      (jobId, next) => this.connection.client.hset(this.queue.toKey(jobId), 'progress', next),
+      (err) => outage.report(err, name),
+    );
     this.worker = new Worker<StoredRequest, void>(name, (job, token) => this.process(job, token), {
       ...workerOptions(prefix),
       connection: this.connection.client,
@@ -174,23 +171,17 @@ export class RedisCommandQueue implements CommandQueue {
     if (this.closing) return this.handBack(job, token);
     if (typeof job.data?.failed === 'string') throw new UnrecoverableError(job.data.failed);
 
-    let markRecorded = (): void => {};
-    const recorded = new Promise<void>((resolve) => {
-      markRecorded = resolve;
-    });
-    let abandon = (): void => {};
-    const abandoned = new Promise<'abandoned'>((resolve) => {
-      abandon = () => resolve('abandoned');
-    });
-    const running: RunningJob = { jobId: job.id, handlerDone: false, abandon, recorded, markRecorded };
+    const running = runningJob(job.id);
     this.running = running;
 
     const batch = isSealedBatch(job.data?.sealed);
-    const entries: BatchEntry[] = batch ? this.openBatch(job) : [{ id: job.id ?? '', payload: undefined }];
+    const entries: BatchEntry[] = batch
+      ? openJobBatch(this.context.sealer, this.name, job)
+      : [{ id: job.id ?? '', payload: undefined }];
     const traces = batch ? (job.data.traces ?? []) : [job.data?.trace];
     // A batch a crash or a shutdown interrupted goes on after the last request it recorded as run.
     const first = batch && typeof job.progress === 'number' ? Math.max(0, Math.floor(job.progress)) : 0;
-    const progress = this.progressOf(job);
+    const progress = this.progress.tracker(job);
     for (let i = first; i < entries.length; i++) {
       // Shutting down between two requests of a batch: the rest goes back, the ones that ran do not.
       if (batch && this.closing) {
@@ -198,13 +189,15 @@ export class RedisCommandQueue implements CommandQueue {
         return this.handBackRest(job, token, i, running);
       }
       const trace = readJobTrace(traces[i]);
-      const work = Promise.resolve().then(() => this.handler(batch ? entries[i]!.payload : this.openPayload(job), trace));
+      const work = Promise.resolve().then(() =>
+        this.handler(batch ? entries[i]!.payload : openJobPayload(this.context.sealer, this.name, job), trace),
+      );
       const outcome = await Promise.race([
         work.then(
           () => 'done' as const,
           (err: unknown) => ({ err }),
         ),
-        abandoned,
+        running.abandoned,
       ]);
       if (outcome === 'abandoned') {
         running.handlerDone = true;
@@ -241,42 +234,6 @@ export class RedisCommandQueue implements CommandQueue {
     await this.queue.add(this.target.command, retry.data, retry.options);
   }
 
-  /**
-   * Where a batch stands: BullMQ's own `progress` field of the job, written on the worker's
-   * connection ahead of the job's completion (same connection, so in order), not awaited: a
-   * crash before it lands runs the requests of the last turn again (at least once).
-   */
-  private recordProgress(job: Job<StoredRequest>, next: number): Promise<void> {
-    if (!job.id) return Promise.resolve();
-    return this.connection.client.hset(this.queue.toKey(job.id), 'progress', next).then(
-      () => undefined,
-      (err: unknown) => this.context.outage.report(err, this.name),
-    );
-  }
-
-  /**
-   * At most one progress write per turn of the event loop, with the latest position: requests
-   * that finish within one turn (quick handlers) cost no write, and none is sent once the batch
-   * is over; a request that spans turns is recorded before the next one starts its own.
-   */
-  private progressOf(job: Job<StoredRequest>): { note(next: number): void; cancel(): void } {
-    let next = 0;
-    let timer: NodeJS.Immediate | undefined;
-    return {
-      note: (value) => {
-        next = value;
-        timer ??= setImmediate(() => {
-          timer = undefined;
-          void this.recordProgress(job, next);
-        });
-      },
-      cancel: () => {
-        if (timer) clearImmediate(timer);
-        timer = undefined;
-      },
-    };
-  }
-
   /** Hands the job back to run again from request `from` on (the ones before it ran). */
   private async handBackRest(
     job: Job<StoredRequest>,
@@ -285,31 +242,10 @@ export class RedisCommandQueue implements CommandQueue {
     running: RunningJob,
   ): Promise<never> {
     try {
-      if (from > 0) await this.recordProgress(job, from);
+      if (from > 0) await this.progress.record(job, from);
       return await this.handBack(job, token);
     } finally {
       running.markRecorded();
-    }
-  }
-
-  private openBatch(job: Job<StoredRequest>): BatchEntry[] {
-    try {
-      return this.context.sealer.openBatch(job.data?.sealed, { queue: this.name, jobId: job.id ?? '' });
-    } catch (err) {
-      throw new UnrecoverableError(`refused, not run: ${errorMessage(err)}`);
-    }
-  }
-
-  /**
-   * An entry that does not open was changed in Redis, moved from another job, or sealed under a
-   * key this node no longer holds: it is never run, and fails at once without retries (kept as a
-   * failed job, logged by logFailure).
-   */
-  private openPayload(job: Job<StoredRequest>): unknown {
-    try {
-      return this.context.sealer.open(job.data?.sealed, { queue: this.name, jobId: job.id ?? '' });
-    } catch (err) {
-      throw new UnrecoverableError(`refused, not run: ${errorMessage(err)}`);
     }
   }
 
