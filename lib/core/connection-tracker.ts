@@ -156,25 +156,21 @@ export interface LinkAgent {
   destroyAll(): void;
 }
 
-/** The HTTP agent of one plain (no TLS) outgoing link. */
-export class TrackingAgent extends Agent implements LinkAgent {
-  private readonly opened: OpenedConnections;
-
-  constructor(connectTimeout = 2000) {
-    super();
-    this.opened = new OpenedConnections(connectTimeout);
-  }
-
-  override createConnection(...args: Parameters<Agent['createConnection']>): ReturnType<Agent['createConnection']> {
-    return this.opened.dial(args, (options) => super.createConnection(options as never) as unknown as Socket) as ReturnType<
-      Agent['createConnection']
-    >;
-  }
-
-  destroyAll(): void {
-    this.opened.destroyAll();
-    this.destroy();
-  }
+/**
+ * `agent` (an http or https Agent of one outgoing link) with the connections it opens tracked
+ * and bounded (see OpenedConnections). Both Agents call `createConnection(options, oncreate)`;
+ * https's own takes the options object first too.
+ */
+export function trackConnections<A extends Agent>(agent: A, connectTimeout = 2000): A & LinkAgent {
+  const opened = new OpenedConnections(connectTimeout);
+  const create = agent.createConnection.bind(agent) as (options: object) => Socket;
+  agent.createConnection = ((...args: unknown[]) => opened.dial(args, create)) as unknown as Agent['createConnection'];
+  return Object.assign(agent, {
+    destroyAll(): void {
+      opened.destroyAll();
+      agent.destroy();
+    },
+  });
 }
 
 /**
