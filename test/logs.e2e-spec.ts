@@ -3,7 +3,7 @@
  * connection errors with their cause (ECONNREFUSED, not "websocket error"), and a repeating
  * failure logged when it starts, at rising intervals, and when it ends. Real sockets on 127.0.0.1.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { io } from 'socket.io-client';
 import { describeConnectError } from '../lib/core/connect-error.js';
 import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
@@ -12,6 +12,7 @@ import { Manager } from '../lib/core/manager.js';
 import { PeerLink } from '../lib/core/peer-link.js';
 import type { MeshSchema } from '../lib/core/schema.js';
 import { SocketNode } from '../lib/core/socket-node.js';
+import { closeAfterEach } from './support/close-after-each.js';
 import { freePort } from './support/free-port.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { recordingLogger } from './support/recording-logger.js';
@@ -19,14 +20,7 @@ import { waitFor } from './support/wait-for.js';
 
 const { publicKey, privateKey } = TEST_KEYS;
 
-const opened: { close(): Promise<void> }[] = [];
-function track<T extends { close(): Promise<void> }>(thing: T): T {
-  opened.push(thing);
-  return thing;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((thing) => thing.close()));
-});
+const track = closeAfterEach();
 
 const schema: MeshSchema = {
   NodeA: { _connect: ['NodeB'] },

@@ -4,11 +4,12 @@
  */
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { MeshError } from '../lib/core/errors.js';
 import { Manager } from '../lib/core/manager.js';
 import type { MeshSchema } from '../lib/core/schema.js';
 import { SocketNode, type SocketNodeConnection, type SocketNodeInfo } from '../lib/core/socket-node.js';
+import { closeAfterEach } from './support/close-after-each.js';
 import { freePort } from './support/free-port.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
@@ -16,15 +17,7 @@ import { meshError as rejection } from './support/mesh-rejection.js';
 
 const { publicKey, privateKey } = TEST_KEYS;
 
-// Everything a test starts is closed after it, also when it failed.
-const opened: { close(): Promise<void> }[] = [];
-function track<T extends { close(): Promise<void> }>(thing: T): T {
-  opened.push(thing);
-  return thing;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((thing) => thing.close()));
-});
+const track = closeAfterEach();
 
 /**
  * ready() means registered, not linked: the caller learns of a peer from the manager's next

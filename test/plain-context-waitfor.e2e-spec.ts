@@ -3,12 +3,13 @@
  * call context as its second argument (with `this` still the node), and `node.waitFor` waits
  * for a worker's instances or rejects with MESH_TIMEOUT.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { MeshErrorCode } from '../lib/core/errors.js';
 import type { MeshCallContext } from '../lib/core/handler-context.js';
 import { Manager } from '../lib/core/manager.js';
 import type { MeshSchema } from '../lib/core/schema.js';
 import { SocketNode } from '../lib/core/socket-node.js';
+import { closeAfterEach } from './support/close-after-each.js';
 import { freePort } from './support/free-port.js';
 import { TEST_KEYS } from './support/mesh-process.js';
 import { waitFor } from './support/wait-for.js';
@@ -16,14 +17,7 @@ import { meshError as rejection } from './support/mesh-rejection.js';
 
 const { publicKey, privateKey } = TEST_KEYS;
 
-const opened: { close(): Promise<void> }[] = [];
-function track<T extends { close(): Promise<void> }>(thing: T): T {
-  opened.push(thing);
-  return thing;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((thing) => thing.close()));
-});
+const track = closeAfterEach();
 
 const seen: { self: unknown; context: MeshCallContext }[] = [];
 const schema: MeshSchema = {

@@ -39,6 +39,43 @@ export async function stopLoad(worker: WorkerHandle, tag: string): Promise<void>
   if (!message.ok) throw new Error(`${worker.process.label}: stop failed: ${message.error.message}`);
 }
 
+/**
+ * Starts a long run of retried echo/status calls from `caller` (for rolling restarts and
+ * rotations) and resolves once calls flow; the returned promise is the run's summary, settled
+ * after stopLoad(caller, tag).
+ */
+export async function startRollingLoad(
+  caller: WorkerHandle,
+  tag: string,
+  concurrency: number,
+): Promise<{ summary: Promise<LoadSummary> }> {
+  const summary = runLoad(
+    caller,
+    {
+      tag,
+      worker: 'NodeB',
+      mix: { echo: 3, status: 1 },
+      payloadSize: 64,
+      concurrency,
+      options: { retries: 3, timeout: 10_000 },
+      durationMs: 120_000,
+    },
+    150_000,
+  );
+  await waitFor(async () => ((await loadStats(caller, tag)).run?.ok ?? 0) > 50, 15_000, 'calls running');
+  return { summary };
+}
+
+/** Resolves once `variant` answered a call of run `tag` that `caller` made from now on. */
+export async function answeringFrom(caller: WorkerHandle, tag: string, variant: string): Promise<void> {
+  const since = Date.now();
+  await waitFor(
+    async () => ((await loadStats(caller, tag)).run?.byVariant[variant]?.lastAt ?? 0) > since,
+    20_000,
+    `${variant} answering`,
+  );
+}
+
 /** Adds summaries of several callers up (failures and per-variant stats concatenated / merged). */
 export function mergeSummaries(summaries: LoadSummary[]): LoadSummary {
   const out = emptySummary(

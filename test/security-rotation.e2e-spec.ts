@@ -8,7 +8,14 @@
  * while NodeA itself restarts and started again after; every other restart happens under load.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { describeSummary, mergeSummaries, runLoad, stopLoad, waitForPeers, loadStats } from './reliability-harness.js';
+import {
+  answeringFrom,
+  describeSummary,
+  mergeSummaries,
+  startRollingLoad,
+  stopLoad,
+  waitForPeers,
+} from './reliability-harness.js';
 import { freePort } from './support/free-port.js';
 import type { LoadSummary } from './support/fixture-protocol.js';
 import {
@@ -60,20 +67,7 @@ describe('key rotation: a rolling roll of the manager and three workers under lo
     let load: Promise<LoadSummary> | undefined;
     const startLoad = async () => {
       const tag = `rot-${++segment}`;
-      load = runLoad(
-        nodes.A,
-        {
-          tag,
-          worker: 'NodeB',
-          mix: { echo: 3, status: 1 },
-          payloadSize: 64,
-          concurrency: 20,
-          options: { retries: 3, timeout: 10_000 },
-          durationMs: 120_000,
-        },
-        150_000,
-      );
-      await waitFor(async () => ((await loadStats(nodes.A, tag)).run?.ok ?? 0) > 50, 15_000, 'calls running');
+      load = (await startRollingLoad(nodes.A, tag, 20)).summary;
       return tag;
     };
     const finishLoad = async (tag: string) => {
@@ -81,14 +75,7 @@ describe('key rotation: a rolling roll of the manager and three workers under lo
       summaries.push(await load!);
     };
     /** Calls must still flow (through both NodeB instances) after each step. */
-    const flowing = async (tag: string, variant: string) => {
-      const since = Date.now();
-      await waitFor(
-        async () => ((await loadStats(nodes.A, tag)).run?.byVariant[variant]?.lastAt ?? 0) > since,
-        20_000,
-        `${variant} answering again`,
-      );
-    };
+    const flowing = (tag: string, variant: string) => answeringFrom(nodes.A, tag, variant);
 
     const steps: string[] = [];
     const roll = async (keys: string | string[], label: string) => {

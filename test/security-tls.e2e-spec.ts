@@ -10,7 +10,15 @@ import { deriveMeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { loadSocketIoClient } from '../lib/core/lazy-socket-io.js';
 import { PeerLink } from '../lib/core/peer-link.js';
 import type { MeshTlsOptions } from '../lib/core/tls/tls-options.js';
-import { describeSummary, loadStats, mergeSummaries, registry, runLoad, stopLoad, waitForPeers } from './reliability-harness.js';
+import {
+  answeringFrom,
+  describeSummary,
+  mergeSummaries,
+  registry,
+  startRollingLoad,
+  stopLoad,
+  waitForPeers,
+} from './reliability-harness.js';
 import type { FixtureTls, LoadSummary } from './support/fixture-protocol.js';
 import { freePort } from './support/free-port.js';
 import {
@@ -248,28 +256,8 @@ describe('identities with TLS (certificates on every link)', () => {
     await waitForPeers(a, 'NodeB', ['rot-B1', 'rot-B2']);
 
     const tag = 'tls-rotation';
-    const load = runLoad(
-      a,
-      {
-        tag,
-        worker: 'NodeB',
-        mix: { echo: 3, status: 1 },
-        payloadSize: 64,
-        concurrency: 10,
-        options: { retries: 3, timeout: 10_000 },
-        durationMs: 120_000,
-      },
-      150_000,
-    );
-    await waitFor(async () => ((await loadStats(a, tag)).run?.ok ?? 0) > 50, 15_000, 'calls running');
-    const flowing = async (variant: string) => {
-      const since = Date.now();
-      await waitFor(
-        async () => ((await loadStats(a, tag)).run?.byVariant[variant]?.lastAt ?? 0) > since,
-        20_000,
-        `${variant} answering`,
-      );
-    };
+    const load = (await startRollingLoad(a, tag, 10)).summary;
+    const flowing = (variant: string) => answeringFrom(a, tag, variant);
     const steps: string[] = [];
     for (const which of ['B1', 'B2'] as const) {
       const t0 = Date.now();
