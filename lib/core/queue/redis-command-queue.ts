@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { BatchProgress } from './batch-progress.js';
 import { openJobBatch, openJobPayload } from './job-payload.js';
-import { runningJob, type RunningJob } from './running-job.js';
+import { runHandler, runningJob, type RunningJob } from './running-job.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
@@ -151,22 +151,16 @@ export class RedisCommandQueue implements CommandQueue {
         return this.handBackRest(job, token, i, running);
       }
       const trace = readJobTrace(traces[i]);
-      const work = Promise.resolve().then(() =>
-        this.handler(batch ? entries[i]!.payload : openJobPayload(this.context.sealer, this.name, job), trace),
+      const handled = runHandler(
+        () => this.handler(batch ? entries[i]!.payload : openJobPayload(this.context.sealer, this.name, job), trace),
+        running,
       );
-      const outcome = await Promise.race([
-        work.then(
-          () => 'done' as const,
-          (err: unknown) => ({ err }),
-        ),
-        running.abandoned,
-      ]);
+      const outcome = handled instanceof Promise ? await handled : handled;
       if (outcome === 'abandoned') {
         running.handlerDone = true;
         // The handler keeps running here, but its outcome has nowhere to go: the job goes back to
         // the head of the wait list without using up an attempt, and the next start of this
         // instance runs it again (at least once).
-        work.catch(() => {});
         progress.cancel();
         return this.handBackRest(job, token, i, running);
       }
