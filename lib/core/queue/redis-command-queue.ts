@@ -1,15 +1,16 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { BatchProgress } from './batch-progress.js';
 import { openJobBatch, openJobPayload } from './job-payload.js';
-import { runningJob, type RunningJob } from './running-job.js';
+import { runHandler, runningJob, type RunningJob } from './running-job.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { RECOVERY_WAIT_MS, workerOptions } from './bullmq-settings.js';
 import type { CommandQueue, QueueHandler, QueueTarget } from './command-queue.js';
-import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin, within } from './deadline.js';
+import { cancellableDelay, DEFAULT_DRAIN_TIMEOUT_MS, errorMessage, settlesWithin } from './deadline.js';
+import { JobWriter } from './job-writer.js';
 import { whenUsable, type RedisClients, type WorkerConnection } from './redis-clients.js';
 import type { RedisOutage } from './redis-outage.js';
-import { MAX_BATCH, retryJob, storedJob, type BatchSettings, type PendingAdd, type StoredRequest } from './redis-batch.js';
+import { retryJob, type BatchSettings, type StoredRequest } from './redis-batch.js';
 import { isSealedBatch, type BatchEntry, type PayloadSealer } from './sealed-payload.js';
 import { readJobTrace, type JobTrace } from '../telemetry/trace-slot.js';
 
@@ -24,8 +25,6 @@ export interface RedisCommandQueueContext {
   onClosed: () => void;
 }
 
-/** Bound on writing one job: a command stuck on a half-open connection must not hold the caller. */
-const ADD_TIMEOUT_MS = 5_000;
 /** How long shutdown steps that talk to Redis may take once the drain is over. */
 const CLOSE_GRACE_MS = 2_000;
 /** How often start-up looks whether jobs a previous run left active are back in the wait list. */
@@ -39,8 +38,7 @@ export class RedisCommandQueue implements CommandQueue {
   private running: RunningJob | undefined;
   private cancelRecoveryWait: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  /** Adds of this turn, stored together at its end (redis-batch.ts). */
-  private pending: PendingAdd[] = [];
+  private readonly writer: JobWriter;
   private readonly settings: BatchSettings;
   private readonly progress: BatchProgress;
 
@@ -53,6 +51,15 @@ export class RedisCommandQueue implements CommandQueue {
     const { clients, prefix, outage, logger } = context;
     this.settings = { queue: name, attempts: context.attempts, backoff: context.backoff, sealer: context.sealer };
     this.queue = new Queue<StoredRequest>(name, { connection: clients.producer, prefix });
+    this.writer = new JobWriter(name, {
+      queue: this.queue,
+      target,
+      settings: this.settings,
+      producer: clients.producer,
+      outage,
+      closing: () => this.closing !== undefined,
+      closedError: () => this.closedError(),
+    });
     this.connection = clients.workerConnection();
     this.progress = new BatchProgress(
       (jobId, next) => this.connection.client.hset(this.queue.toKey(jobId), 'progress', next),
@@ -81,52 +88,7 @@ export class RedisCommandQueue implements CommandQueue {
     if (typeof requestId !== 'string' || requestId === '') {
       return Promise.reject(new TypeError(`${this.name}: requestId must be a non-empty string`));
     }
-    return new Promise<void>((resolve, reject) => {
-      if (this.pending.length === 0) {
-        // After the requests of this frame were handed over (they are, synchronously), not a turn later.
-        queueMicrotask(() => this.flush());
-      }
-      this.pending.push({ id: requestId, payload, job, resolve, reject });
-      if (this.pending.length >= MAX_BATCH) this.flush();
-    });
-  }
-
-  private flush(): void {
-    const adds = this.pending;
-    if (adds.length === 0) return;
-    this.pending = [];
-    void this.store(adds);
-  }
-
-  private async store(adds: PendingAdd[]): Promise<void> {
-    const { clients, outage } = this.context;
-    try {
-      if (this.closing) throw this.closedError();
-      const { data, options } = storedJob(adds, this.settings);
-      await whenUsable(clients.producer);
-      await within(
-        this.queue.add(this.target.command, data, options),
-        ADD_TIMEOUT_MS,
-        () => new Error(`storing took longer than ${ADD_TIMEOUT_MS} ms`),
-      );
-    } catch (err) {
-      if (this.closing) {
-        for (const add of adds) add.reject(this.closedError());
-        return;
-      }
-      outage.report(err, this.name);
-      for (const add of adds) {
-        add.reject(
-          new MeshError(MeshErrorCode.QUEUE_UNAVAILABLE, `${this.name}: request ${add.id} not stored: ${errorMessage(err)}`, {
-            worker: this.target.worker,
-            variant: this.target.variant,
-            command: this.target.command,
-          }),
-        );
-      }
-      return;
-    }
-    for (const add of adds) add.resolve();
+    return this.writer.add(requestId, payload, job);
   }
 
   close(drainTimeout = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
@@ -189,22 +151,16 @@ export class RedisCommandQueue implements CommandQueue {
         return this.handBackRest(job, token, i, running);
       }
       const trace = readJobTrace(traces[i]);
-      const work = Promise.resolve().then(() =>
-        this.handler(batch ? entries[i]!.payload : openJobPayload(this.context.sealer, this.name, job), trace),
+      const handled = runHandler(
+        () => this.handler(batch ? entries[i]!.payload : openJobPayload(this.context.sealer, this.name, job), trace),
+        running,
       );
-      const outcome = await Promise.race([
-        work.then(
-          () => 'done' as const,
-          (err: unknown) => ({ err }),
-        ),
-        running.abandoned,
-      ]);
+      const outcome = handled instanceof Promise ? await handled : handled;
       if (outcome === 'abandoned') {
         running.handlerDone = true;
         // The handler keeps running here, but its outcome has nowhere to go: the job goes back to
         // the head of the wait list without using up an attempt, and the next start of this
         // instance runs it again (at least once).
-        work.catch(() => {});
         progress.cancel();
         return this.handBackRest(job, token, i, running);
       }

@@ -22,3 +22,26 @@ export function runningJob(jobId: string | undefined): RunningJob {
   });
   return { jobId, handlerDone: false, abandon, recorded, markRecorded, abandoned };
 }
+
+export type HandlerOutcome = 'done' | 'abandoned' | { err: unknown };
+
+/**
+ * Runs one request's handler for `running`. A synchronous handler's outcome is known at once: no
+ * promise and no microtask turns per request. An async one races shutdown's `abandon`.
+ */
+export function runHandler(run: () => unknown, running: RunningJob): HandlerOutcome | Promise<HandlerOutcome> {
+  let result: unknown;
+  try {
+    result = run();
+  } catch (err) {
+    return { err };
+  }
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return 'done';
+  return Promise.race([
+    Promise.resolve(result).then(
+      () => 'done' as const,
+      (err: unknown) => ({ err }),
+    ),
+    running.abandoned,
+  ]);
+}

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
 import type { MeshKey, MeshKeys } from '../crypto/mesh-keys.js';
+import { SealedMemo } from './sealed-memo.js';
 
 /**
  * Queued payloads at rest: AES-256-GCM under a key derived (HKDF) from the mesh key, with the
@@ -43,13 +44,37 @@ const INFO = 'socket-mesh/v2/queue-at-rest';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** Nonces drawn 12 bytes at a time from this many random bytes: one call to the CSPRNG per 256 seals, not one each. */
+const NONCE_POOL_BYTES = NONCE_BYTES * 256;
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+
+/** A fresh random nonce, valid until the next call (createCipheriv and Buffer.concat copy it). */
+function nextNonce(): Buffer {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    noncePool = randomFillSync(Buffer.allocUnsafe(NONCE_POOL_BYTES));
+    nonceOffset = 0;
+  }
+  nonceOffset += NONCE_BYTES;
+  return noncePool.subarray(nonceOffset - NONCE_BYTES, nonceOffset);
+}
+
+/** Associated data up to the job id, by format and queue (a backend has a few queues, each sealing for a lifetime). */
+const adPrefixes = new Map<string, Buffer>();
+
 function associatedData({ queue, jobId }: SealContext, format = FORMAT): Buffer {
-  const q = Buffer.from(queue, 'utf8');
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(q.length);
-  // The single format keeps the associated data it always had: entries stored before batches still open.
-  const info = format === FORMAT ? `${INFO}\0` : `${INFO}/${format}\0`;
-  return Buffer.concat([Buffer.from(info), len, q, Buffer.from(jobId, 'utf8')]);
+  const cacheKey = `${format}\0${queue}`;
+  let prefix = adPrefixes.get(cacheKey);
+  if (!prefix) {
+    const q = Buffer.from(queue, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(q.length);
+    // The single format keeps the associated data it always had: entries stored before batches still open.
+    const info = format === FORMAT ? `${INFO}\0` : `${INFO}/${format}\0`;
+    prefix = Buffer.concat([Buffer.from(info), len, q]);
+    if (adPrefixes.size < 1024) adPrefixes.set(cacheKey, prefix);
+  }
+  return Buffer.concat([prefix, Buffer.from(jobId, 'utf8')]);
 }
 
 export function payloadSealer(keys: MeshKeys): PayloadSealer {
@@ -63,15 +88,20 @@ export function payloadSealer(keys: MeshKeys): PayloadSealer {
     return k;
   };
   const current = keys.ring[0]!;
+  const memo = new SealedMemo();
   const sealText = (text: string, context: SealContext, format: string): string => {
-    const nonce = randomBytes(NONCE_BYTES);
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', keyFor(current), nonce);
     cipher.setAAD(associatedData(context, format));
     const body = Buffer.concat([nonce, cipher.update(Buffer.from(text, 'utf8')), cipher.final(), cipher.getAuthTag()]);
-    return `${format}.${current.keyId}.${body.toString('base64url')}`;
+    const sealed = `${format}.${current.keyId}.${body.toString('base64url')}`;
+    memo.remember(sealed, text, format, context);
+    return sealed;
   };
   const openText = (sealed: unknown, context: SealContext, expected: string): string => {
     if (typeof sealed !== 'string') throw new Error('not a sealed payload');
+    const known = memo.take(sealed, expected, context);
+    if (known !== undefined) return known;
     const [format, keyId, data, extra] = sealed.split('.');
     if (format !== expected || keyId === undefined || data === undefined || extra !== undefined)
       throw new Error('not a sealed payload');
