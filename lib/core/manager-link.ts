@@ -28,10 +28,7 @@ export interface ManagerLinkOptions {
   handshakeTimeout?: number;
   /** TLS mode: dial over TLS and accept only a certificate naming the manager (`tls.managerName`). */
   tls?: MeshTlsOptions;
-  /**
-   * Dial at once, but send the handshake (and so the registration) only once this resolved: the
-   * keys derived and the mesh server listening. The connection opens meanwhile (default: at once).
-   */
+  /** The connection opens at once, the handshake (so the registration) once this resolved: keys derived, port listening. */
   canRegister?: Promise<void>;
 }
 

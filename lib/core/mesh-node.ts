@@ -180,11 +180,8 @@ export class MeshNode extends EventEmitter {
 
   /**
    * Starts the mesh server, opens the queues, then registers. Call once (again after it failed).
-   *
-   * Start-up is a critical path (bench/README.md, "Start-up"): socket.io-client loads first so
-   * the manager connection (TCP, WebSocket upgrade) opens while the server side of socket.io
-   * loads and scrypt stretches the keys on the thread pool; the handshake, and so the
-   * registration, waits until the keys are derived and the port listens.
+   * The manager connection opens while socket.io's server side loads and scrypt runs on the
+   * thread pool; its handshake waits for the keys and the port (bench/README.md, "Start-up").
    */
   async start(): Promise<void> {
     await enableTelemetry();
