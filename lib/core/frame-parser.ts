@@ -1,5 +1,6 @@
-import { Emitter } from '@socket.io/component-emitter';
-import * as defaultParser from 'socket.io-parser';
+import { createRequire } from 'node:module';
+import type * as EmitterModule from '@socket.io/component-emitter';
+import type * as SocketIoParser from 'socket.io-parser';
 import { Events, FRAME_HEADROOM, type SealedFrame } from './protocol.js';
 
 /**
@@ -13,7 +14,13 @@ import { Events, FRAME_HEADROOM, type SealedFrame } from './protocol.js';
  */
 const FRAME_TAG = 0xf7;
 
-type Packet = defaultParser.Packet;
+// The CommonJS copy that socket.io and socket.io-client load (lazy-socket-io.ts): already in
+// memory by the time this module is, where the ESM entries would load a second graph.
+const require = createRequire(import.meta.url);
+const defaultParser = require('socket.io-parser') as typeof SocketIoParser;
+const { Emitter } = require('@socket.io/component-emitter') as typeof EmitterModule;
+
+type Packet = SocketIoParser.Packet;
 
 function isFramePacket(packet: Packet): packet is Packet & { data: [string, Buffer] } {
   return (
@@ -98,7 +105,7 @@ class Decoder extends Emitter<Record<string, never>, Record<string, never>, { de
 
 /** Attachments announced by a packet header the default decoder accepted (0 for a plain packet). */
 function attachmentsOf(header: string): number {
-  const type = (header.charCodeAt(0) - 48) as defaultParser.PacketType;
+  const type = (header.charCodeAt(0) - 48) as SocketIoParser.PacketType;
   if (type !== defaultParser.PacketType.BINARY_EVENT && type !== defaultParser.PacketType.BINARY_ACK) return 0;
   return Number(header.slice(1, header.indexOf('-')));
 }

@@ -1,4 +1,6 @@
-import type { Server } from 'socket.io';
+import { createRequire } from 'node:module';
+import type * as SocketIo from 'socket.io';
+import type * as SocketIoClientModule from 'socket.io-client';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { frameParser } from './frame-parser.js';
 
@@ -7,10 +9,15 @@ import type { frameParser } from './frame-parser.js';
  * (engine.io-client, …) are most of what importing socket-mesh would cost, and a process needs
  * them only once it listens or connects. They are loaded here, once each, by the first
  * `start()` / `ready()` that needs them; the frame parser (socket.io-parser) comes with either.
+ *
+ * Both are loaded with require(), as CommonJS: their ESM entries are a second copy of the same
+ * code (socket.io-client's, ESM files that import CommonJS `ws` and `debug` through the ESM
+ * loader), which took about twice the CPU to load here (measured: bench/README.md, "Start-up").
+ * The frame parser takes socket.io-parser from the same CommonJS copy.
  */
 
 type ClientFactory = (uri: string, options?: Partial<ManagerOptions & SocketOptions>) => Socket;
-type ServerClass = new (...args: ConstructorParameters<typeof Server>) => Server;
+type ServerClass = new (...args: ConstructorParameters<typeof SocketIo.Server>) => SocketIo.Server;
 type FrameParser = typeof frameParser;
 
 export interface SocketIoClient {
@@ -23,20 +30,24 @@ export interface SocketIoServer {
   frameParser: FrameParser;
 }
 
+const require = createRequire(import.meta.url);
+let parser: Promise<FrameParser> | undefined;
 let client: Promise<SocketIoClient> | undefined;
 let loadedClient: SocketIoClient | undefined;
 let server: Promise<SocketIoServer> | undefined;
 
+function loadFrameParser(): Promise<FrameParser> {
+  parser ??= import('./frame-parser.js').then((p) => p.frameParser);
+  return parser;
+}
+
 /** Loads socket.io-client (and the frame parser) once; later calls get the same promise. */
 export function loadSocketIoClient(): Promise<SocketIoClient> {
-  // One import at a time: concurrent dynamic imports of overlapping module graphs can stall
-  // in some loaders (Jest's VM modules among them), and the order costs nothing measurable.
-  client ??= (async () => {
-    const p = await import('./frame-parser.js');
-    const c = await import('socket.io-client');
-    loadedClient = { io: c.io, frameParser: p.frameParser };
+  client ??= loadFrameParser().then((frameParser) => {
+    const c = require('socket.io-client') as typeof SocketIoClientModule;
+    loadedClient = { io: c.io, frameParser };
     return loadedClient;
-  })();
+  });
   return client;
 }
 
@@ -48,10 +59,9 @@ export function socketIoClient(): SocketIoClient {
 
 /** Loads the socket.io server (and the frame parser) once; later calls get the same promise. */
 export function loadSocketIoServer(): Promise<SocketIoServer> {
-  server ??= (async () => {
-    const p = await import('./frame-parser.js');
-    const s = await import('socket.io');
-    return { Server: s.Server, frameParser: p.frameParser };
-  })();
+  server ??= loadFrameParser().then((frameParser) => {
+    const s = require('socket.io') as typeof SocketIo;
+    return { Server: s.Server, frameParser };
+  });
   return server;
 }

@@ -28,6 +28,8 @@ export interface ManagerLinkOptions {
   handshakeTimeout?: number;
   /** TLS mode: dial over TLS and accept only a certificate naming the manager (`tls.managerName`). */
   tls?: MeshTlsOptions;
+  /** The connection opens at once, the handshake (so the registration) once this resolved: keys derived, port listening. */
+  canRegister?: Promise<void>;
 }
 
 // A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
@@ -60,6 +62,8 @@ export class ManagerLink extends EventEmitter {
   private readonly transport: LinkTransport;
   /** The last link report (encoded), sent again after each registration: the manager keeps it as soft state. */
   private links: string | undefined;
+  /** Counts socket.io-client's auth requests: one still waiting for canRegister is dropped once a newer attempt asked. */
+  private authAttempt = 0;
   registered = false;
 
   constructor(
@@ -135,8 +139,14 @@ export class ManagerLink extends EventEmitter {
       ...dialerSocketOptions(this.options.maxFrameSize),
       ...this.transport.options,
       auth: (cb) => {
-        deadline.arm();
-        this.handshake.auth(cb);
+        const attempt = ++this.authAttempt;
+        const send = () => {
+          if (attempt !== this.authAttempt || this.closed || this.socket !== socket) return;
+          deadline.arm();
+          this.handshake.auth(cb);
+        };
+        if (this.options.canRegister) void this.options.canRegister.then(send);
+        else send();
       },
       transports: ['websocket'],
       parser: frameParser,

@@ -7,7 +7,7 @@ import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
 import { forLog } from './mesh-name.js';
 import { ownCertificateName } from './tls/tls-options.js';
-import { loadSocketIoClient, loadSocketIoServer } from './lazy-socket-io.js';
+import { loadSocketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { managerList, ManagerSet } from './node/manager-set.js';
 import { MeshServer } from './mesh-server.js';
@@ -65,6 +65,10 @@ export class MeshNode extends EventEmitter {
   private readonly readyPromise: Promise<void>;
   private settleReady!: { resolve(): void; reject(err: Error): void };
   private readonly commandTable: CommandTable;
+  /** Resolves once the mesh server listens (keys derived): the manager link registers only then. */
+  private readonly serving: Promise<void>;
+  private markServing!: () => void;
+  private managerLinkStarted = false;
 
   constructor(private readonly options: MeshNodeOptions) {
     super();
@@ -140,6 +144,7 @@ export class MeshNode extends EventEmitter {
       logger: options.logger,
       closing: () => this.closing !== undefined,
     });
+    this.serving = new Promise<void>((resolve) => (this.markServing = resolve));
     this.managerLink = new ManagerSet(
       managerList(options.manager),
       {
@@ -148,6 +153,7 @@ export class MeshNode extends EventEmitter {
         maxFrameSize,
         handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
         registration: () => this.registration(),
+        canRegister: this.serving,
         ...(options.tls ? { tls: options.tls } : {}),
       },
       self,
@@ -172,15 +178,26 @@ export class MeshNode extends EventEmitter {
     });
   }
 
-  /** Starts the mesh server, opens the queues, then registers. Call once. */
+  /**
+   * Starts the mesh server, opens the queues, then registers. Call once (again after it failed).
+   * The manager connection opens while socket.io's server side loads and scrypt runs on the
+   * thread pool; its handshake waits for the keys and the port (bench/README.md, "Start-up").
+   */
   async start(): Promise<void> {
     await enableTelemetry();
-    // close() may come while the loads above are awaited: then nothing may start after it.
+    // close() may come while the loads below are awaited: then nothing may start after it.
     if (this.closing) return;
     gaugeSources.add(this.gauges);
-    // socket.io (server, then client: one import at a time) loads while scrypt stretches the
-    // keys on the thread pool; the port opens only once both are done.
-    await Promise.all([this.#keys.ready, loadSocketIoServer().then(loadSocketIoClient)]);
+    await loadSocketIoClient();
+    if (this.closing) return;
+    if (!this.managerLinkStarted) {
+      this.managerLinkStarted = true;
+      this.managerLink.start();
+      // Let the dial go out before socket.io's server side loads (synchronous, tens of ms).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closing) return;
+    }
+    await Promise.all([this.#keys.ready, this.server.load()]);
     if (this.closing) return;
     await this.server.listen(this.options.meshPort ?? DEFAULTS.meshPort, this.options.bindHost);
     if (this.closing) return;
@@ -188,7 +205,7 @@ export class MeshNode extends EventEmitter {
     this.logger.info(
       startLine(this.worker, this.variant, this.server.port, this.options.manager, this.options.commands, this.queues),
     );
-    this.managerLink.start();
+    this.markServing();
   }
 
   /** Resolves once registered with the manager and the mesh server listens. */

@@ -89,6 +89,11 @@ export class MeshServer extends EventEmitter {
     return (this.http.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /** Loads socket.io (once per process) and attaches it; `listen()` does it too if it was not done. */
+  load(): Promise<void> {
+    return this.io.attach();
+  }
+
   async listen(port: number, host?: string): Promise<number> {
     await listen(this.http, port, host);
     return this.port;

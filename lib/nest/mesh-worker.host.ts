@@ -7,6 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { prefetchMeshKeys } from '../core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../core/errors.js';
 import type { MeshLogger } from '../core/logger.js';
 import { MeshNode, type MeshEventPayload } from '../core/mesh-node.js';
@@ -45,6 +46,9 @@ export class MeshWorkerHost implements OnApplicationBootstrap, OnModuleDestroy, 
       this.abort = reject;
     });
     this.aborted.catch(() => undefined);
+    // scrypt (tens of ms on the thread pool) runs while Nest builds the rest of the app; the node,
+    // made at bootstrap, then finds the keys derived instead of starting on them.
+    prefetchMeshKeys(options.publicKey, options.privateKey);
   }
 
   /** This worker's name. */

@@ -30,12 +30,15 @@ export const MAX_PRIVATE_KEYS = 4;
 const MAX_PRIVATE_KEY_LENGTH = 1024;
 
 /**
- * scrypt cost: 2^15 × 8 × 128 B = 32 MiB and about 50-100 ms of one core per key, paid once per
- * process (cached): every offline guess of a key costs the same, against about 1 µs for HKDF
- * alone. OWASP's minimum for scrypt is N=2^17 with r=8 for passwords; a privateKey of at least
- * 32 characters is not a password, so the stretch is a second line, not the first.
+ * scrypt cost: 2^14 × 8 × 128 B = 16 MiB, the "interactive" profile of the scrypt paper and of
+ * libsodium, about 40-90 ms of one core per key, paid once per process (cached): every offline
+ * guess of a key costs the same, against about 1 µs for HKDF alone. It is on the critical path
+ * of a node's start (the handshake needs the keys), where 2^15 alone took 169 ms of the 150 ms
+ * start-up budget (bench/README.md, "Start-up"). OWASP's minimum for scrypt is N=2^17 with r=8
+ * for passwords; a privateKey of at least 32 characters is not a password, so the stretch is a
+ * second line, not the first: a random key (`socket-mesh keygen`) is the first.
  */
-export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+export const SCRYPT_PARAMS = { N: 2 ** 14, r: 8, p: 1, maxmem: 32 * 1024 * 1024 } as const;
 
 const AUTH_INFO = 'socket-mesh/v2/auth';
 const SCRYPT_SALT = 'socket-mesh/v2/scrypt:';
@@ -130,6 +133,22 @@ export function deriveMeshKeyAsync(publicKey: string, privateKey: string): Promi
   return derivation;
 }
 
+/**
+ * Starts deriving the keys of valid options on the thread pool ahead of their node (the Nest
+ * module does it when its options are injected, well before the node starts at bootstrap): the
+ * node's DeferredMeshKeys then finds the derivation running or done. Invalid options are left
+ * for the node to report.
+ */
+export function prefetchMeshKeys(publicKey: unknown, privateKey: unknown): void {
+  let checked: { publicKey: string; privateKeys: readonly string[] };
+  try {
+    checked = checkKeyOptions(publicKey, privateKey);
+  } catch {
+    return;
+  }
+  for (const key of checked.privateKeys) deriveMeshKeyAsync(checked.publicKey, key).catch(() => undefined);
+}
+
 /** Checks both options (MESH_SCHEMA_INVALID naming the option, never its value); returns the private keys, current first. */
 function checkKeyOptions(publicKey: unknown, privateKey: unknown): { publicKey: string; privateKeys: readonly string[] } {
   if (typeof publicKey !== 'string' || publicKey.length === 0) {
@@ -150,7 +169,7 @@ export function deriveMeshKeys(publicKey: unknown, privateKey: unknown): MeshKey
 }
 
 /**
- * A node's keys while scrypt runs on the thread pool (about 100-400 ms of one core, which
+ * A node's keys while scrypt runs on the thread pool (about 40-200 ms of one core, which
  * would otherwise block the constructor while socket.io could be loading). The options are
  * checked at once, so a bad key still fails the constructor; the keys may be read only once
  * `ready` resolved: a node awaits it before it listens or dials.

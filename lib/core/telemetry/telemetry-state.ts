@@ -31,8 +31,19 @@ export const gaugeSources = new Set<GaugeSource>();
 const NAME = 'socket-mesh';
 let instrumentedMeter: Meter | undefined;
 
+/**
+ * Whether any copy of `@opentelemetry/api` registered something process-wide (an SDK's
+ * providers, a context manager, a propagator): it keeps them under a global symbol named
+ * `opentelemetry.js.api.<major>`. Without one every span and instrument would be a no-op.
+ */
+function otelRegistered(): boolean {
+  return Object.getOwnPropertySymbols(globalThis).some((s) => s.description?.startsWith('opentelemetry.js.api.'));
+}
+
 /** Loads the API (once) and looks whether an SDK is registered for traces and for metrics. */
 export async function enableTelemetry(): Promise<void> {
+  // Nothing registered: telemetry stays off without loading the API (about 20 ms of start-up).
+  if (!telemetry.otel && !otelRegistered()) return;
   const otel = await loadOtel();
   if (!otel) return;
   telemetry.otel = otel;
