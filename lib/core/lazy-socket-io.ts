@@ -1,6 +1,7 @@
 import type { Server } from 'socket.io';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { frameParser } from './frame-parser.js';
+import type { SealedFrameWebSocket } from './sealed-frame-transport.js';
 
 /*
  * socket.io's server side (engine.io, ws, accepts/mime-db, cors, …) and its client side
@@ -16,6 +17,8 @@ type FrameParser = typeof frameParser;
 export interface SocketIoClient {
   io: ClientFactory;
   frameParser: FrameParser;
+  /** The WebSocket transport peer links dial with (engine.io-client's, sealed frames unmasked). */
+  SealedFrameWebSocket: typeof SealedFrameWebSocket;
 }
 
 export interface SocketIoServer {
@@ -34,7 +37,8 @@ export function loadSocketIoClient(): Promise<SocketIoClient> {
   client ??= (async () => {
     const p = await import('./frame-parser.js');
     const c = await import('socket.io-client');
-    loadedClient = { io: c.io, frameParser: p.frameParser };
+    const t = await import('./sealed-frame-transport.js');
+    loadedClient = { io: c.io, frameParser: p.frameParser, SealedFrameWebSocket: t.SealedFrameWebSocket };
     return loadedClient;
   })();
   return client;
