@@ -4,7 +4,10 @@
  * call (Linux). Default: a caller and a callee MeshNode (and a manager); `--raw`: a socket.io
  * server and client doing `emitWithAck` with the same handler. Steadier than the multi-process
  * rows on a busy machine, for A/B decisions: alternate the two (or two builds) and compare.
- * LABEL tags the output line; C sets the concurrency (default 1).
+ * LABEL tags the output line; C sets the concurrency (default 1). CALLS=n (after WARM=n, default
+ * 2000, warm-up calls) runs a fixed number of calls instead: under `valgrind --tool=callgrind`, the
+ * instructions of two runs with different CALLS, subtracted, give instructions per call whatever
+ * the load.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -75,15 +78,17 @@ function writes(): number {
 }
 
 const side = process.argv.includes('--raw') ? await rawSide() : await meshSide();
-async function run(c: number, ms: number) {
+/** `count`: stop after that many calls instead of after `ms` (instruction counts under valgrind). */
+async function run(c: number, ms: number, count = Infinity) {
   let calls = 0;
   const end = performance.now() + ms;
   const cpu0 = process.cpuUsage();
   const w0 = writes();
+  const f0 = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: c }, async () => {
-      while (performance.now() < end) {
+      while (count === Infinity ? performance.now() < end : calls + c <= count) {
         await side.call();
         calls++;
       }
@@ -91,17 +96,21 @@ async function run(c: number, ms: number) {
   );
   const cpu = process.cpuUsage(cpu0);
   const el = performance.now() - t0;
-  return { cpuUs: (cpu.user + cpu.system) / calls, perSec: (calls / el) * 1000, writes: (writes() - w0) / calls };
+  const faults = (process.resourceUsage().minorPageFault - f0) / calls;
+  return { cpuUs: (cpu.user + cpu.system) / calls, perSec: (calls / el) * 1000, writes: (writes() - w0) / calls, faults, calls };
 }
 const c = Number(process.env.C ?? 1);
-await run(c, 1000);
-const r = await run(c, Number(process.env.MS ?? 2500));
+const count = Number(process.env.CALLS ?? Infinity);
+await run(c, 1000, count === Infinity ? Infinity : Number(process.env.WARM ?? 2000));
+const r = await run(c, Number(process.env.MS ?? 2500), count);
 console.log(
   JSON.stringify({
     label: process.env.LABEL ?? (process.argv.includes('--raw') ? 'raw' : 'mesh'),
     cpuUs: +r.cpuUs.toFixed(1),
     perSec: Math.round(r.perSec),
     writesPerCall: +r.writes.toFixed(2),
+    pageFaultsPerCall: +r.faults.toFixed(2),
+    calls: r.calls,
   }),
 );
 await side.close();

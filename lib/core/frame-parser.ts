@@ -52,6 +52,14 @@ class Encoder {
   }
 }
 
+/**
+ * Whether an outgoing WebSocket message is one of our sealed frames (binary, starting with the
+ * tag): its bytes after the tag are ciphertext (see sealed-frame-transport.ts).
+ */
+export function isSealedFrameMessage(data: unknown): boolean {
+  return data instanceof Uint8Array && data.length > 0 && data[0] === FRAME_TAG;
+}
+
 function asBuffer(chunk: unknown): Buffer | undefined {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof ArrayBuffer) return Buffer.from(chunk);

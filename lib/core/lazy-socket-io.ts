@@ -3,6 +3,7 @@ import type * as SocketIo from 'socket.io';
 import type * as SocketIoClientModule from 'socket.io-client';
 import type { ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { frameParser } from './frame-parser.js';
+import type { SealedFrameWebSocket } from './sealed-frame-transport.js';
 
 /*
  * socket.io's server side (engine.io, ws, accepts/mime-db, cors, …) and its client side
@@ -23,6 +24,8 @@ type FrameParser = typeof frameParser;
 export interface SocketIoClient {
   io: ClientFactory;
   frameParser: FrameParser;
+  /** The WebSocket transport peer links dial with (engine.io-client's, sealed frames unmasked). */
+  SealedFrameWebSocket: typeof SealedFrameWebSocket;
 }
 
 export interface SocketIoServer {
@@ -43,9 +46,10 @@ function loadFrameParser(): Promise<FrameParser> {
 
 /** Loads socket.io-client (and the frame parser) once; later calls get the same promise. */
 export function loadSocketIoClient(): Promise<SocketIoClient> {
-  client ??= loadFrameParser().then((frameParser) => {
+  client ??= loadFrameParser().then(async (frameParser) => {
     const c = require('socket.io-client') as typeof SocketIoClientModule;
-    loadedClient = { io: c.io, frameParser };
+    const t = await import('./sealed-frame-transport.js');
+    loadedClient = { io: c.io, frameParser, SealedFrameWebSocket: t.SealedFrameWebSocket };
     return loadedClient;
   });
   return client;

@@ -64,7 +64,7 @@ export class PeerLink extends EventEmitter {
     this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () => this.onHandshakeDeadline());
     this.connectFailures = new FailureLog(options.logger);
     // Loaded: links exist only once the manager link (which loads it) has had a topology.
-    const { io, frameParser } = socketIoClient();
+    const { io, frameParser, SealedFrameWebSocket } = socketIoClient();
     const transport = linkTransport(options.tls, info.worker);
     this.agent = transport.agent;
     this.socket = io(`${transport.scheme}://${formatHost(info.host)}:${info.port}`, {
@@ -74,7 +74,7 @@ export class PeerLink extends EventEmitter {
         this.deadline.arm();
         this.handshake.auth(cb);
       },
-      transports: ['websocket'],
+      transports: [SealedFrameWebSocket],
       parser: frameParser,
       // A connect attempt abandoned on timeout across a partition may still complete after the
       // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
