@@ -6,6 +6,7 @@ import { CallRouter, type RoutedLink, type RouterDirectory } from '../../lib/cor
 import { FailureDetector } from '../../lib/core/node/failure-detector.js';
 import { PeerGroup } from '../../lib/core/node/peer-group.js';
 import type { PeerLinkState } from '../../lib/core/peer-link.js';
+import { reportOutcome, type InstanceHealth } from '../../lib/core/pending-calls.js';
 import { recordingLogger } from '../support/recording-logger.js';
 
 describe('FailureDetector', () => {
@@ -80,9 +81,15 @@ class Instance extends EventEmitter implements RoutedLink {
   constructor(readonly variant: string) {
     super();
   }
-  request(command: string): Promise<unknown> {
+  // Like PeerLink, it tells the health it is given how the call ended, before settling it.
+  request(command: string, _payload?: string, _timeout?: number, _metadata?: string, health?: InstanceHealth): Promise<unknown> {
     this.calls++;
-    if (this.hung) return Promise.reject(new MeshError(MeshErrorCode.TIMEOUT, `${this.variant} did not answer`, { command }));
+    if (this.hung) {
+      const error = new MeshError(MeshErrorCode.TIMEOUT, `${this.variant} did not answer`, { command });
+      reportOutcome(health, this.variant, error);
+      return Promise.reject(error);
+    }
+    reportOutcome(health, this.variant, undefined);
     return Promise.resolve(this.variant);
   }
 }
