@@ -5,7 +5,13 @@
  * server and client doing `emitWithAck` with the same handler. Steadier than the multi-process
  * rows on a busy machine, for A/B decisions: alternate the two (or two builds) and compare.
  * LABEL tags the output line; C sets the concurrency (default 1).
+ *
+ * Instruction counts, whatever the machine's load (bench/README.md, "c=1 call path: instruction
+ * counts"): `CALLS=5000 WARMUP=30000 CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no
+ * node build/bench/c1-cpu.js [--raw]`: counting is switched on (callgrind_control) only around
+ * the CALLS measured calls, after WARMUP calls; instructions per call = "Collected" ÷ CALLS.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,9 +99,30 @@ async function run(c: number, ms: number) {
   const el = performance.now() - t0;
   return { cpuUs: (cpu.user + cpu.system) / calls, perSec: (calls / el) * 1000, writes: (writes() - w0) / calls };
 }
+/** Switches callgrind's instrumentation of this process on or off (CALLGRIND=1 only). */
+async function callgrind(on: boolean): Promise<void> {
+  if (!process.env.CALLGRIND) return;
+  await new Promise((resolve) => spawn('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)]).on('exit', resolve));
+}
+
+async function runCalls(n: number) {
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) await side.call();
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuUs: (cpu.user + cpu.system) / n, perSec: NaN, writes: NaN };
+}
+
 const c = Number(process.env.C ?? 1);
-await run(c, 1000);
-const r = await run(c, Number(process.env.MS ?? 2500));
+let r;
+if (process.env.CALLS) {
+  await runCalls(Number(process.env.WARMUP ?? 30_000));
+  await callgrind(true);
+  r = await runCalls(Number(process.env.CALLS));
+  await callgrind(false);
+} else {
+  await run(c, 1000);
+  r = await run(c, Number(process.env.MS ?? 2500));
+}
 console.log(
   JSON.stringify({
     label: process.env.LABEL ?? (process.argv.includes('--raw') ? 'raw' : 'mesh'),
