@@ -4,11 +4,15 @@
  * call (Linux). Default: a caller and a callee MeshNode (and a manager); `--raw`: a socket.io
  * server and client doing `emitWithAck` with the same handler. Steadier than the multi-process
  * rows on a busy machine, for A/B decisions: alternate the two (or two builds) and compare.
- * LABEL tags the output line; C sets the concurrency (default 1). CALLS=n (after WARM=n, default
- * 2000, warm-up calls) runs a fixed number of calls instead: under `valgrind --tool=callgrind`, the
- * instructions of two runs with different CALLS, subtracted, give instructions per call whatever
- * the load.
+ * LABEL tags the output line; C sets the concurrency (default 1). CALLS=n (after WARMUP=n,
+ * default 2000, warm-up calls) runs a fixed number of calls instead of a timed run.
+ *
+ * Instruction counts, whatever the machine's load (bench/README.md, "c=1 call path: instruction
+ * counts"): `CALLS=5000 WARMUP=30000 CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no
+ * node build/bench/c1-cpu.js [--raw]`: counting is switched on (callgrind_control) only around
+ * the CALLS measured calls, after WARMUP calls; instructions per call = "Collected" ÷ CALLS.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -99,10 +103,18 @@ async function run(c: number, ms: number, count = Infinity) {
   const faults = (process.resourceUsage().minorPageFault - f0) / calls;
   return { cpuUs: (cpu.user + cpu.system) / calls, perSec: (calls / el) * 1000, writes: (writes() - w0) / calls, faults, calls };
 }
+/** Switches callgrind's instrumentation of this process on or off (CALLGRIND=1 only). */
+async function callgrind(on: boolean): Promise<void> {
+  if (!process.env.CALLGRIND) return;
+  await new Promise((resolve) => spawn('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)]).on('exit', resolve));
+}
+
 const c = Number(process.env.C ?? 1);
 const count = Number(process.env.CALLS ?? Infinity);
-await run(c, 1000, count === Infinity ? Infinity : Number(process.env.WARM ?? 2000));
+await run(c, 1000, count === Infinity ? Infinity : Number(process.env.WARMUP ?? 2000));
+await callgrind(true);
 const r = await run(c, Number(process.env.MS ?? 2500), count);
+await callgrind(false);
 console.log(
   JSON.stringify({
     label: process.env.LABEL ?? (process.argv.includes('--raw') ? 'raw' : 'mesh'),

@@ -64,8 +64,13 @@ export class Dispatcher {
   handle(sink: ReplySink, message: unknown[]): void {
     const request = readCalleeMessage(message);
     if (!request) return;
-    const [, id, head, payload] = request;
-    const [name, rawMetadata, traceSlot] = typeof head === 'string' ? [head, undefined, undefined] : head;
+    const id = request[1];
+    const head = request[2];
+    const payload = request[3];
+    // Indexed, not destructured: no array and no iterator per request.
+    const name = typeof head === 'string' ? head : head[0];
+    const rawMetadata = typeof head === 'string' ? undefined : head[1];
+    const traceSlot = typeof head === 'string' ? undefined : head[2];
     const command = lookupOwn(this.commands, name);
     if (!command) {
       return this.fail(sink, id, { code: MeshErrorCode.UNKNOWN_COMMAND, message: `unknown command '${name}'` });
@@ -79,10 +84,16 @@ export class Dispatcher {
         message: `${sink.inFlight} requests already running for this caller (maxInFlight ${this.options.maxInFlight})`,
       });
     }
-    // null stands for "no metadata" only beside a trace slot; on its own it is malformed, as before.
-    const decoded = decodeMetadata(traceSlot !== undefined && rawMetadata === null ? undefined : rawMetadata);
-    if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
-    const context: CallContext = { caller: sink.caller, metadata: decoded.metadata };
+    let metadata: CallContext['metadata'];
+    if (rawMetadata === undefined || (rawMetadata === null && traceSlot !== undefined)) {
+      metadata = {};
+    } else {
+      // null stands for "no metadata" only beside a trace slot; on its own it is malformed, as before.
+      const decoded = decodeMetadata(rawMetadata);
+      if ('problem' in decoded) return this.fail(sink, id, { code: MeshErrorCode.BAD_REQUEST, message: decoded.problem });
+      metadata = decoded.metadata;
+    }
+    const context: CallContext = { caller: sink.caller, metadata };
     const observed = observeRequest(
       this.options.worker ?? '',
       name,
@@ -111,25 +122,44 @@ export class Dispatcher {
     context: CallContext,
     observed?: ObservedRequest,
   ): void {
-    this.run(
+    if (observed) {
+      return this.run(
+        sink,
+        () => command.handler(payload, context),
+        (value) => this.sendResult(sink, id, command, value),
+        (err) => this.fail(sink, id, serializeHandlerError(err)),
+        observed,
+      );
+    }
+    // Telemetry off: the handler is called here, and a synchronous result answered at once,
+    // without the three closures `run` takes.
+    let result: unknown;
+    try {
+      result = command.handler(payload, context);
+    } catch (err) {
+      return this.fail(sink, id, serializeHandlerError(err));
+    }
+    if (!isThenable(result)) return this.sendResult(sink, id, command, result);
+    this.settleLater(
       sink,
-      () => command.handler(payload, context),
-      (value) => {
-        let json: string | undefined;
-        try {
-          json = value === undefined ? undefined : JSON.stringify(value);
-        } catch (err) {
-          return this.fail(sink, id, {
-            code: MeshErrorCode.REMOTE_ERROR,
-            message: `'${command.name}' returned a value that cannot be serialised: ${describe(err)}`,
-            remoteName: 'TypeError',
-          });
-        }
-        this.reply(sink, encode.result(id, json), id);
-      },
+      result,
+      (value) => this.sendResult(sink, id, command, value),
       (err) => this.fail(sink, id, serializeHandlerError(err)),
-      observed,
     );
+  }
+
+  private sendResult(sink: ReplySink, id: number, command: LocalCommand, value: unknown): void {
+    let json: string | undefined;
+    try {
+      json = value === undefined ? undefined : JSON.stringify(value);
+    } catch (err) {
+      return this.fail(sink, id, {
+        code: MeshErrorCode.REMOTE_ERROR,
+        message: `'${command.name}' returned a value that cannot be serialised: ${describe(err)}`,
+        remoteName: 'TypeError',
+      });
+    }
+    this.reply(sink, encode.result(id, json), id);
   }
 
   private enqueue(sink: ReplySink, id: number, command: LocalCommand, payload: unknown, observed?: ObservedRequest): void {
@@ -183,6 +213,16 @@ export class Dispatcher {
       return failed(err);
     }
     if (!isThenable(result)) return done(result);
+    this.settleLater(sink, result, done, failed);
+  }
+
+  /** A handler's promise: counted in flight (per link and in all) until it settles. */
+  private settleLater(
+    sink: ReplySink,
+    result: PromiseLike<unknown>,
+    done: (value: unknown) => void,
+    failed: (err: unknown) => void,
+  ): void {
     sink.inFlight++;
     this.running++;
     result.then(

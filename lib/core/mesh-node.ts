@@ -25,7 +25,7 @@ import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
 import { observeCall } from './telemetry/client-telemetry.js';
 import { observeQueued } from './telemetry/server-telemetry.js';
-import { enableTelemetry, gaugeSources, type GaugeSource } from './telemetry/telemetry-state.js';
+import { enableTelemetry, gaugeSources, telemetry, type GaugeSource } from './telemetry/telemetry-state.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -245,7 +245,9 @@ export class MeshNode extends EventEmitter {
    * Calls `command` on `worker`, dispatched by the kind the target declares: balanced → its
    * answer; broadcast+responds → every answer; queued → { queued: n }; plain → { delivered: n }.
    */
-  call(worker: string, command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
+  call(worker: string, command: string, payload?: unknown, options?: CallOptions): Promise<unknown> {
+    // Telemetry off (the usual case): no closure, no wrapper, straight to the router.
+    if (!telemetry.otel) return this.router.call(worker, command, payload, options);
     return observeCall(worker, command, () => this.router.call(worker, command, payload, options));
   }
 

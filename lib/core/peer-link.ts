@@ -10,7 +10,7 @@ import { FailureLog } from './failure-log.js';
 import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
-import { PendingCalls } from './pending-calls.js';
+import { PendingCalls, reportOutcome, type InstanceHealth } from './pending-calls.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
@@ -132,15 +132,23 @@ export class PeerLink extends EventEmitter {
 
   /**
    * Sends one request; resolves with the peer's value. `payloadJson` is the already encoded
-   * payload (undefined for none), so a broadcast encodes once for every instance.
+   * payload (undefined for none), so a broadcast encodes once for every instance. `health`
+   * hears how the call ended (balanced calls: their group's failure detector).
    */
-  request(command: string, payloadJson: string | undefined, timeoutMs: number, metadataJson?: string): Promise<unknown> {
+  request(
+    command: string,
+    payloadJson: string | undefined,
+    timeoutMs: number,
+    metadataJson?: string,
+    health?: InstanceHealth,
+  ): Promise<unknown> {
     const channel = this.channel;
     if (this.state !== 'ready' || !channel) {
-      return Promise.reject(this.pending.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
+      return this.refuse(health, this.pending.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
     }
     if (this.pending.size >= this.options.maxPending) {
-      return Promise.reject(
+      return this.refuse(
+        health,
         this.pending.error(MeshErrorCode.OVERLOADED, `${this.pending.size} calls already in flight to ${this.label}`, command),
       );
     }
@@ -150,9 +158,14 @@ export class PeerLink extends EventEmitter {
       channel.send(json);
     } catch (err) {
       const e = err as MeshError;
-      return Promise.reject(this.pending.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
+      return this.refuse(health, this.pending.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
     }
-    return this.pending.track(id, command, timeoutMs);
+    return this.pending.track(id, command, timeoutMs, health);
+  }
+
+  private refuse(health: InstanceHealth | undefined, error: MeshError): Promise<never> {
+    reportOutcome(health, this.info.variant, error);
+    return Promise.reject(error);
   }
 
   /** Closes for good: no reconnect; calls in flight fail with MESH_PEER_DISCONNECTED. */

@@ -8,6 +8,29 @@ interface PendingCall {
   deadline: number;
   timeoutMs: number;
   command: string;
+  health: InstanceHealth | undefined;
+}
+
+/**
+ * What a balanced call's failure detector (node/failure-detector.ts) hears of how a call to an
+ * instance ended. Told by the link as it settles the call, instead of through a promise
+ * wrapped around the call's own: that wrapper cost a promise, two closures and a microtask turn
+ * per call.
+ */
+export interface InstanceHealth {
+  success(variant: string): void;
+  timeout(variant: string): void;
+  inconclusive(variant: string): void;
+}
+
+/** Tells `health` how a call to `variant` ended: an answer (even an error) or not. */
+export function reportOutcome(health: InstanceHealth | undefined, variant: string, error: MeshError | undefined): void {
+  if (!health) return;
+  const code = error?.code;
+  if (code === MeshErrorCode.TIMEOUT) health.timeout(variant);
+  else if (code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.OVERLOADED || code === MeshErrorCode.NO_PEER)
+    health.inconclusive(variant);
+  else health.success(variant); // it answered, possibly with an error
 }
 
 /** Who a link's calls go to, for the errors they fail with. */
@@ -37,11 +60,11 @@ export class PendingCalls {
     return this.nextId++;
   }
 
-  /** Waits for the answer to request `id`, at most `timeoutMs`. */
-  track(id: number, command: string, timeoutMs: number): Promise<unknown> {
+  /** Waits for the answer to request `id`, at most `timeoutMs`; `health` hears how it ended. */
+  track(id: number, command: string, timeoutMs: number, health?: InstanceHealth): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const deadline = performance.now() + timeoutMs;
-      this.calls.set(id, { resolve, reject, deadline, timeoutMs, command });
+      this.calls.set(id, { resolve, reject, deadline, timeoutMs, command, health });
       this.deadlines.add(deadline);
     });
   }
@@ -52,8 +75,12 @@ export class PendingCalls {
     if (!call) return false;
     this.calls.delete(id);
     if (this.calls.size === 0) this.deadlines.idle();
-    if (ok) call.resolve(value);
-    else call.reject(this.remoteError(value, call.command));
+    if (ok) {
+      reportOutcome(call.health, this.target.variant, undefined);
+      call.resolve(value);
+    } else {
+      this.settle(call, this.remoteError(value, call.command));
+    }
     return true;
   }
 
@@ -63,7 +90,7 @@ export class PendingCalls {
     const calls = [...this.calls.values()];
     this.calls.clear();
     this.deadlines.stop();
-    for (const call of calls) call.reject(this.error(MeshErrorCode.PEER_DISCONNECTED, message, call.command));
+    for (const call of calls) this.settle(call, this.error(MeshErrorCode.PEER_DISCONNECTED, message, call.command));
   }
 
   stop(): void {
@@ -80,7 +107,8 @@ export class PendingCalls {
     for (const [id, call] of this.calls) {
       if (call.deadline <= now) {
         this.calls.delete(id);
-        call.reject(
+        this.settle(
+          call,
           this.error(
             MeshErrorCode.TIMEOUT,
             `${this.target.worker}/${this.target.variant} did not answer '${call.command}' within ${call.timeoutMs} ms`,
@@ -93,6 +121,11 @@ export class PendingCalls {
     }
     if (this.calls.size === 0) this.deadlines.idle();
     return next;
+  }
+
+  private settle(call: PendingCall, error: MeshError): void {
+    reportOutcome(call.health, this.target.variant, error);
+    call.reject(error);
   }
 
   private remoteError(input: unknown, command: string): MeshError {

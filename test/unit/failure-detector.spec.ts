@@ -6,6 +6,7 @@ import { CallRouter, type RoutedLink, type RouterDirectory } from '../../lib/cor
 import { FailureDetector } from '../../lib/core/node/failure-detector.js';
 import { PeerGroup } from '../../lib/core/node/peer-group.js';
 import type { PeerLinkState } from '../../lib/core/peer-link.js';
+import { PendingCalls, reportOutcome, type InstanceHealth } from '../../lib/core/pending-calls.js';
 import { recordingLogger } from '../support/recording-logger.js';
 
 describe('FailureDetector', () => {
@@ -80,9 +81,15 @@ class Instance extends EventEmitter implements RoutedLink {
   constructor(readonly variant: string) {
     super();
   }
-  request(command: string): Promise<unknown> {
+  // Like PeerLink, it tells the health it is given how the call ended, before settling it.
+  request(command: string, _payload?: string, _timeout?: number, _metadata?: string, health?: InstanceHealth): Promise<unknown> {
     this.calls++;
-    if (this.hung) return Promise.reject(new MeshError(MeshErrorCode.TIMEOUT, `${this.variant} did not answer`, { command }));
+    if (this.hung) {
+      const error = new MeshError(MeshErrorCode.TIMEOUT, `${this.variant} did not answer`, { command });
+      reportOutcome(health, this.variant, error);
+      return Promise.reject(error);
+    }
+    reportOutcome(health, this.variant, undefined);
     return Promise.resolve(this.variant);
   }
 }
@@ -152,5 +159,40 @@ describe('CallRouter with the failure detector', () => {
     instances[0]!.hung = true;
     for (let i = 0; i < 3; i++) await router.call('NodeB', 'work').catch(() => undefined);
     await expect(router.call('NodeB', 'work')).rejects.toMatchObject({ code: MeshErrorCode.TIMEOUT });
+  });
+});
+
+describe('PendingCalls tells the failure detector how each call ended', () => {
+  const spy = () => {
+    const heard: string[] = [];
+    const health: InstanceHealth = {
+      success: (v) => heard.push(`success ${v}`),
+      timeout: (v) => heard.push(`timeout ${v}`),
+      inconclusive: (v) => heard.push(`inconclusive ${v}`),
+    };
+    return { heard, health };
+  };
+
+  it('an answer (a result or a remote error) is a success; a timeout a timeout; a dropped link inconclusive', async () => {
+    const { heard, health } = spy();
+    const pending = new PendingCalls({ worker: 'NodeB', variant: 'b1' });
+    const ok = pending.track(1, 'work', 10_000, health);
+    const remote = pending.track(2, 'work', 10_000, health);
+    const overloaded = pending.track(3, 'work', 10_000, health);
+    pending.answer(1, true, 'value');
+    pending.answer(2, false, { code: MeshErrorCode.REMOTE_ERROR, message: 'boom' });
+    pending.answer(3, false, { code: MeshErrorCode.OVERLOADED, message: 'busy' });
+    await expect(ok).resolves.toBe('value');
+    await expect(remote).rejects.toMatchObject({ code: MeshErrorCode.REMOTE_ERROR });
+    await expect(overloaded).rejects.toMatchObject({ code: MeshErrorCode.OVERLOADED });
+    const timedOut = pending.track(4, 'work', 5, health);
+    await expect(timedOut).rejects.toMatchObject({ code: MeshErrorCode.TIMEOUT });
+    const dropped = pending.track(5, 'work', 10_000, health);
+    const untold = pending.track(6, 'work', 10_000);
+    pending.failAll('link closed');
+    await expect(dropped).rejects.toMatchObject({ code: MeshErrorCode.PEER_DISCONNECTED });
+    await expect(untold).rejects.toMatchObject({ code: MeshErrorCode.PEER_DISCONNECTED });
+    pending.stop();
+    expect(heard).toEqual(['success b1', 'success b1', 'inconclusive b1', 'timeout b1', 'inconclusive b1']);
   });
 });

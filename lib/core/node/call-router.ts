@@ -5,12 +5,34 @@ import type { MeshLogger } from '../logger.js';
 import { didYouMean } from '../names.js';
 import { aggregateBroadcast, asMeshError, encodePayload } from './call-results.js';
 import { normalizeCallOptions, type NormalizedCallOptions, type VariantFilter } from './call-options.js';
+import type { InstanceHealth } from '../pending-calls.js';
 import type { GroupMember, PeerGroup } from './peer-group.js';
 import type { CallOptions } from './types.js';
 
 /** What the router needs of a link (a PeerLink in the mesh). */
 export interface RoutedLink extends GroupMember {
-  request(command: string, payloadJson: string | undefined, timeoutMs: number, metadataJson?: string): Promise<unknown>;
+  /** `health` hears how the call ended, before its promise settles (see pending-calls.ts). */
+  request(
+    command: string,
+    payloadJson: string | undefined,
+    timeoutMs: number,
+    metadataJson?: string,
+    health?: InstanceHealth,
+  ): Promise<unknown>;
+}
+
+/** One balanced call as routed: what each of its attempts needs. */
+interface BalancedCall<L extends RoutedLink> {
+  group: PeerGroup<L>;
+  command: string;
+  payloadJson: string | undefined;
+  metadataJson: string | undefined;
+  filter: VariantFilter;
+  /** ms the first attempt may wait for its answer */
+  timeout: number;
+  retries: number;
+  /** Date.now() ms after which no attempt starts */
+  deadline: number;
 }
 
 /** What the router needs of the peer directory. */
@@ -75,23 +97,25 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     const payloadJson = encodePayload(payload, worker, command);
     const options = normalizeCallOptions(callOptions, worker, command);
     const filter = options.filter;
+    // Usually an instance is up: take it without the wait loop's await and allocations (and
+    // without reading the clock: no time has passed waiting).
+    const known = this.directory.group(worker);
+    if (known && known.ready(filter).length > 0) return this.callGroup(known, worker, command, payloadJson, options, undefined);
     const started = Date.now();
     const provisional = options.timeout ?? this.options.timeout;
-    // Usually an instance is up: take it without the wait loop's await and allocations.
-    const known = this.directory.group(worker);
-    if (known && known.ready(filter).length > 0) return this.callGroup(known, worker, command, payloadJson, options, started);
     return this.awaitGroup(worker, command, filter, started + provisional).then((group) =>
       this.callGroup(group, worker, command, payloadJson, options, started),
     );
   }
 
+  /** `started`: Date.now() when the call began waiting for its group; undefined when it did not wait. */
   private callGroup(
     group: PeerGroup<L>,
     worker: string,
     command: string,
     payloadJson: string | undefined,
     options: NormalizedCallOptions,
-    started: number,
+    started: number | undefined,
   ): Promise<unknown> {
     const filter = options.filter;
     const spec = group.spec(command);
@@ -99,20 +123,22 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
       throw new MeshError(MeshErrorCode.UNKNOWN_COMMAND, `'${worker}' has no command '${command}'`, { worker, command });
     }
     const timeout = options.timeout ?? spec.timeout ?? this.options.timeout;
-    const remaining = Math.max(1, timeout - (Date.now() - started));
-    if (spec.kind === 'balanced') {
-      return this.callBalanced(
-        group,
-        command,
-        payloadJson,
-        options.metadataJson,
-        filter,
-        remaining,
-        options.retries ?? spec.retries ?? 0,
-        started + timeout,
-      );
+    const remaining = started === undefined ? timeout : Math.max(1, timeout - (Date.now() - started));
+    if (spec.kind !== 'balanced') {
+      return this.callBroadcast(group, command, payloadJson, options.metadataJson, filter, remaining, spec, options.settle);
     }
-    return this.callBroadcast(group, command, payloadJson, options.metadataJson, filter, remaining, spec, options.settle);
+    const retries = options.retries ?? spec.retries ?? 0;
+    if (retries === 0) return this.callOnce(group, command, payloadJson, options.metadataJson, filter, remaining);
+    return this.callWithRetries({
+      group,
+      command,
+      payloadJson,
+      metadataJson: options.metadataJson,
+      filter,
+      timeout: remaining,
+      retries,
+      deadline: (started ?? Date.now()) + timeout,
+    });
   }
 
   /** The group of `worker` once it has a ready instance; waits while one is being dialed. */
@@ -155,55 +181,32 @@ export class CallRouter<L extends RoutedLink = RoutedLink> {
     }
   }
 
-  private callBalanced(
+  /** A balanced call without retries: the link's own promise, nothing wrapped around it. */
+  private callOnce(
     group: PeerGroup<L>,
     command: string,
     payloadJson: string | undefined,
     metadataJson: string | undefined,
     filter: VariantFilter,
     timeout: number,
-    retries: number,
-    deadline: number,
   ): Promise<unknown> {
-    if (retries === 0) {
-      const link = group.next(filter, usableIn(group));
-      if (!link)
-        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, {
-          worker: group.worker,
-          command,
-        });
-      return watched(group, link, link.request(command, payloadJson, timeout, metadataJson));
-    }
-    return this.callWithRetries(group, command, payloadJson, metadataJson, filter, timeout, retries, deadline);
+    const link = group.next(filter, usableIn(group));
+    if (!link) throw noInstance(group, command);
+    return link.request(command, payloadJson, timeout, metadataJson, group.health);
   }
 
-  private async callWithRetries(
-    group: PeerGroup<L>,
-    command: string,
-    payloadJson: string | undefined,
-    metadataJson: string | undefined,
-    filter: VariantFilter,
-    timeout: number,
-    retries: number,
-    deadline: number,
-  ): Promise<unknown> {
+  private async callWithRetries(call: BalancedCall<L>): Promise<unknown> {
+    const { command, payloadJson, metadataJson, filter, retries, deadline } = call;
+    let group = call.group;
     const tried = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const avoid: VariantFilter = tried.size === 0 ? filter : (v) => !tried.has(v) && (!filter || filter(v));
       const usable = usableIn(group);
       const link = group.next(avoid, usable) ?? (tried.size > 0 ? group.next(filter, usable) : undefined);
-      if (!link) {
-        throw new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, {
-          worker: group.worker,
-          command,
-        });
-      }
+      if (!link) throw noInstance(group, command);
+      const timeout = attempt === 0 ? call.timeout : Math.max(1, deadline - Date.now());
       try {
-        return await watched(
-          group,
-          link,
-          link.request(command, payloadJson, attempt === 0 ? timeout : Math.max(1, deadline - Date.now()), metadataJson),
-        );
+        return await link.request(command, payloadJson, timeout, metadataJson, group.health);
       } catch (err) {
         const code = (err as MeshError).code;
         const retryable = code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.NO_PEER;
@@ -258,21 +261,6 @@ const usableIn =
   (link: L): boolean =>
     link.hasRoom && group.health.admit(link.variant);
 
-/** Tells the group's failure detector how a call to `link` ended. */
-function watched<L extends RoutedLink>(group: PeerGroup<L>, link: L, call: Promise<unknown>): Promise<unknown> {
-  const health = group.health;
-  return call.then(
-    (value) => {
-      health.success(link.variant);
-      return value;
-    },
-    (err: unknown) => {
-      const code = (err as MeshError).code;
-      if (code === MeshErrorCode.TIMEOUT) health.timeout(link.variant);
-      else if (code === MeshErrorCode.PEER_DISCONNECTED || code === MeshErrorCode.OVERLOADED || code === MeshErrorCode.NO_PEER)
-        health.inconclusive(link.variant);
-      else health.success(link.variant); // it answered, with an error
-      throw err;
-    },
-  );
+function noInstance(group: PeerGroup<RoutedLink>, command: string): MeshError {
+  return new MeshError(MeshErrorCode.NO_PEER, `no instance of '${group.worker}' is connected`, { worker: group.worker, command });
 }
