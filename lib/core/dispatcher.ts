@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeMetadata, type CallContext } from './call-metadata.js';
 import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
+import { describe, serializeHandlerError, toSerialized } from './handler-errors.js';
 import type { MeshLogger } from './logger.js';
 import { encode, readCalleeMessage } from './protocol.js';
 import type { CommandQueue } from './queue/command-queue.js';
@@ -270,40 +271,4 @@ export class Dispatcher {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function toSerialized(err: unknown, fallback: MeshError['code']): SerializedMeshError {
-  if (err instanceof MeshError) return { code: err.code, message: err.message };
-  return { code: fallback, message: describe(err) };
-}
-
-/**
- * A handler's error as the caller will see it: MESH_REMOTE_ERROR with the remote name and
- * message, plus `status` and `response` when it looks like a Nest HttpException (duck-typed:
- * the core has no Nest import).
- */
-export function serializeHandlerError(err: unknown): SerializedMeshError {
-  const out: SerializedMeshError = { code: MeshErrorCode.REMOTE_ERROR, message: describe(err) };
-  if (typeof err !== 'object' || err === null) {
-    out.remoteName = typeof err;
-    return out;
-  }
-  const e = err as { name?: unknown; status?: unknown; getStatus?: unknown; getResponse?: unknown };
-  out.remoteName = typeof e.name === 'string' ? e.name : 'Error';
-  const status = typeof e.getStatus === 'function' ? (e.getStatus as () => unknown).call(err) : e.status;
-  if (typeof status === 'number') out.status = status;
-  if (typeof e.getResponse === 'function') {
-    const response = (e.getResponse as () => unknown).call(err);
-    try {
-      JSON.stringify(response);
-      out.response = response;
-    } catch {
-      // not serialisable: the message and status still travel
-    }
-  }
-  return out;
 }

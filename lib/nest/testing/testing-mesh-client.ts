@@ -1,6 +1,6 @@
 import { encodeMetadata, decodeMetadata } from '../../core/call-metadata.js';
 import { lookupOwn } from '../../core/command-spec.js';
-import { serializeHandlerError } from '../../core/dispatcher.js';
+import { serializeHandlerError } from '../../core/handler-errors.js';
 import { MeshError, MeshErrorCode, type MeshOutcome } from '../../core/errors.js';
 import type { CallOptions, PeerDescriptor, WaitForOptions } from '../../core/mesh-node.js';
 import type { MeshWorkerHost } from '../mesh-worker.host.js';
