@@ -36,3 +36,15 @@ export function lookupOwn<T>(table: Record<string, T> | Map<string, T>, key: str
   if (table instanceof Map) return table.get(key);
   return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }
+
+/** What a worker tells the manager about its commands: each one's spec, without its handler. */
+export function commandTableOf(commands: readonly LocalCommand[]): CommandTable {
+  const table = Object.create(null) as CommandTable;
+  for (const c of commands) {
+    const spec: CommandSpec = { kind: c.kind, responds: c.responds, queued: c.queued };
+    if (c.timeout !== undefined) spec.timeout = c.timeout;
+    if (c.retries !== undefined) spec.retries = c.retries;
+    table[c.name] = spec;
+  }
+  return table;
+}

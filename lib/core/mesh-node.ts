@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { CommandSpec, CommandTable, LocalCommand } from './command-spec.js';
+import { commandTableOf, type CommandTable, type LocalCommand } from './command-spec.js';
 import { DeferredMeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
@@ -14,6 +14,7 @@ import { MeshServer } from './mesh-server.js';
 import type { PeerLink } from './peer-link.js';
 import { CallRouter } from './node/call-router.js';
 import { DEFAULTS } from './options/defaults.js';
+import { FirstRegistration } from './node/first-registration.js';
 import { PeerDirectory } from './node/peer-directory.js';
 import { LinkReporter } from './node/link-reporter.js';
 import { MAX_REPORTED_LINKS } from './manager/reported-links.js';
@@ -60,10 +61,8 @@ export class MeshNode extends EventEmitter {
       ),
   };
   private readonly linkReporter: LinkReporter;
-  private registeredOnce = false;
   private closing: Promise<void> | undefined;
-  private readonly readyPromise: Promise<void>;
-  private settleReady!: { resolve(): void; reject(err: Error): void };
+  private readonly firstRegistration = new FirstRegistration();
   private readonly commandTable: CommandTable;
   /** Resolves once the mesh server listens (keys derived): the manager link registers only then. */
   private readonly serving: Promise<void>;
@@ -83,18 +82,7 @@ export class MeshNode extends EventEmitter {
         `the TLS certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(this.worker)}: the manager will refuse this worker`,
       );
     }
-    this.readyPromise = new Promise<void>((resolve, reject) => {
-      this.settleReady = { resolve, reject };
-    });
-    // ready() may never be awaited (a plain node that only serves): don't let it be unhandled.
-    this.readyPromise.catch(() => undefined);
-    this.commandTable = Object.create(null) as CommandTable;
-    for (const c of options.commands) {
-      const spec: CommandSpec = { kind: c.kind, responds: c.responds, queued: c.queued };
-      if (c.timeout !== undefined) spec.timeout = c.timeout;
-      if (c.retries !== undefined) spec.retries = c.retries;
-      this.commandTable[c.name] = spec;
-    }
+    this.commandTable = commandTableOf(options.commands);
     this.queues = options.queues ?? createMemoryQueueBackend({ logger: options.logger });
     const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     const self = { worker: this.worker, variant: this.variant };
@@ -163,18 +151,16 @@ export class MeshNode extends EventEmitter {
       (report) => this.managerLink.reportLinks(report),
     );
     this.managerLink.on('registered', () => {
-      const first = !this.registeredOnce;
-      this.registeredOnce = true;
       this.logger.info(`${this.worker}/${this.variant} registered with the manager`);
       this.emit('connected', { worker: this.worker, variant: this.variant });
-      if (first) this.settleReady.resolve();
+      this.firstRegistration.registered();
       this.directory.changed();
     });
     this.managerLink.on('topology', (t: Topology) => {
       if (!this.closing) this.directory.applyTopology(t);
     });
     this.managerLink.on('refused', (err: MeshError) => {
-      if (!this.registeredOnce) this.settleReady.reject(err);
+      this.firstRegistration.failed(err);
     });
   }
 
@@ -210,7 +196,7 @@ export class MeshNode extends EventEmitter {
 
   /** Resolves once registered with the manager and the mesh server listens. */
   ready(): Promise<void> {
-    return this.readyPromise;
+    return this.firstRegistration.promise;
   }
 
   get listening(): boolean {
@@ -278,7 +264,7 @@ export class MeshNode extends EventEmitter {
       }),
     ]);
     clearTimeout(timer);
-    this.settleReady.reject(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
+    this.firstRegistration.failed(new MeshError(MeshErrorCode.CLOSED, `${this.worker} closed before it registered`));
     this.linkReporter.close();
     this.directory.close();
     this.managerLink.close();
