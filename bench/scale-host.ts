@@ -110,6 +110,7 @@ serve(
     /** Where a run that did not finish stands: instances registered, and callee links ready in all. */
     progress: () => ({
       registered,
+      cpuS: Math.round(cpuMs() / 100) / 10,
       loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
       logged: [...logged].sort((a, b) => b[1] - a[1]).slice(0, 8),
