@@ -69,6 +69,8 @@ export interface DialOptions {
   reconnectionDelay: number;
   /** The other side did not answer an attempt's connection in time (see OPEN_WAIT_MS). */
   onOpenExpired: () => void;
+  /** Hold the process's place for the dial until `agent.settled()` (else only until the TCP connect). */
+  holdUntilSettled: boolean;
 }
 
 /** The socket.io-client socket of one outgoing link (a mesh link or a manager link), and its opening deadline. */
@@ -93,7 +95,8 @@ export function dialLink(client: SocketIoClient, url: string, o: DialOptions): {
     randomizationFactor: 0.5,
     timeout: false as unknown as number,
   });
-  return { socket, opening: openDeadline(socket, o.transport.agent, o.onOpenExpired) };
+  const opening = openDeadline(socket, o.transport.agent, o.onOpenExpired, o.holdUntilSettled);
+  return { socket, opening };
 }
 
 /**
@@ -102,9 +105,12 @@ export function dialLink(client: SocketIoClient, url: string, o: DialOptions): {
  * It stands in for socket.io's own `timeout` (the dialers turn it off), which runs from the
  * start of the attempt and so also expires dials still waiting in this process's dial queue.
  */
-function openDeadline(socket: Socket, agent: LinkAgent, onExpire: () => void): HandshakeDeadline {
+function openDeadline(socket: Socket, agent: LinkAgent, onExpire: () => void, hold: boolean): HandshakeDeadline {
   const deadline = new HandshakeDeadline(OPEN_WAIT_MS, onExpire);
-  agent.onConnected(() => deadline.arm());
+  agent.onConnected(() => {
+    deadline.arm();
+    if (!hold) agent.settled();
+  });
   // Opened, or the attempt failed (socket.io redials; its next connect arms the deadline again).
   socket.io.on('open', () => deadline.disarm());
   socket.io.on('error', () => deadline.disarm());

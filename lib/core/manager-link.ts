@@ -139,6 +139,8 @@ export class ManagerLink extends EventEmitter {
         this.handshake.auth(cb);
       },
       reconnectionDelay: RETRY_MIN_MS,
+      // A manager paces registrations itself (its admission queue): its place is given back at the connect.
+      holdUntilSettled: false,
       onOpenExpired: () => expire(`answer the connection within ${OPEN_WAIT_MS} ms`),
     });
     this.socket = socket;
@@ -226,7 +228,6 @@ export class ManagerLink extends EventEmitter {
     switch (message[0]) {
       case Msg.REGISTERED:
         this.deadline?.disarm();
-        this.transport.agent.settled();
         this.plainRefusals = 0;
         this.registered = true;
         this.retryDelay = RETRY_MIN_MS;

@@ -80,6 +80,7 @@ export class PeerLink extends EventEmitter {
           this.handshake.auth(cb);
         },
         reconnectionDelay: 200,
+        holdUntilSettled: true,
         onOpenExpired: () => this.onHandshakeDeadline(`no answer to the connection within ${OPEN_WAIT_MS} ms`),
       },
     ));
