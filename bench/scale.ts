@@ -132,11 +132,15 @@ async function runSize(instances: number): Promise<Row> {
   await (PROFILE_DIR ? manager.child.stop() : manager.child.kill());
   const restarted = await startManager(manager.ready.port, `manager-restarted-${instances}`);
   const restartedCpuAtReady = await cpuOf([restarted.child]);
-  row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
-  row.restartCpuS =
-    (await cpuOf(hosts.map((h) => h.child))) - hostCpuBefore + (await cpuOf([restarted.child])) - restartedCpuAtReady;
-  await Promise.all(hosts.map((h) => h.child.stop(60_000)));
-  await restarted.child.stop();
+  // A restart that does not complete must still stop every process (they would hold the bench lock).
+  try {
+    row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
+    row.restartCpuS =
+      (await cpuOf(hosts.map((h) => h.child))) - hostCpuBefore + (await cpuOf([restarted.child])) - restartedCpuAtReady;
+  } finally {
+    await Promise.all(hosts.map((h) => h.child.stop(60_000)));
+    await restarted.child.stop();
+  }
   return row;
 }
 
