@@ -53,6 +53,12 @@ const schema = {
   NodeB: { _allow: ['NodeA'], _connect: [], _commands: { _balanced: { status: () => ({ ok: true }) } } },
 };
 
+/** CPU time this process used so far (user + system), ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 async function linked(expectPeers: number): Promise<void> {
   if (config.worker !== 'NodeA') return;
   return new Promise<void>((resolve) => {
@@ -99,9 +105,12 @@ serve(
       return performance.now() - t0;
     },
     rss: () => process.memoryUsage().rss,
+    /** CPU time this process used so far (user + system), ms. */
+    cpu: () => cpuMs(),
     /** Where a run that did not finish stands: instances registered, and callee links ready in all. */
     progress: () => ({
       registered,
+      cpuS: Math.round(cpuMs() / 100) / 10,
       loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
       logged: [...logged].sort((a, b) => b[1] - a[1]).slice(0, 8),

@@ -24,6 +24,10 @@ serve(
       globalThis.gc?.();
       return process.memoryUsage().rss;
     },
+    cpu: () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    },
     /** The manager's counters (registrations, topology messages sent, workers compared). */
     stats: () => ({ ...manager.stats }),
     /** Resolves with the ms from the request until `n` instances are registered. */

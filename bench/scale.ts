@@ -38,6 +38,10 @@ interface Row {
   links: number;
   managerRssMiB: number;
   restartMs?: number;
+  /** CPU seconds of every process (manager, callees, callers) from the start until fully linked. */
+  linkCpuS: number;
+  /** CPU seconds of every process from the manager's restart (once it listens) until complete again. */
+  restartCpuS?: number;
   /** Topology messages the manager sent per registration, and workers it compared per registration. */
   messagesPerJoin: number;
   checksPerJoin: number;
@@ -63,6 +67,11 @@ async function joinCost(child: BenchChild): Promise<{ messagesPerJoin: number; c
   };
 }
 
+/** Total CPU seconds `children` used so far. */
+function cpuOf(children: BenchChild[]): Promise<number> {
+  return Promise.all(children.map((c) => c.request<number>('cpu'))).then((ms) => ms.reduce((a, b) => a + b, 0) / 1000);
+}
+
 async function runSize(instances: number): Promise<Row> {
   const manager = await startManager(0, `manager-${instances}`);
   const callerProcesses = Math.min(MAX_CALLER_PROCESSES, Math.max(1, Math.ceil(instances / 100)));
@@ -80,6 +89,9 @@ async function runSize(instances: number): Promise<Row> {
     const opts = { execArgv: p === 0 ? profiled(`${name}-${instances}`) : [] };
     hosts.push({ child: (await BenchChild.start(name, 'scale-host', config, opts)).child, role: 'NodeA' });
   }
+  const cpuAtStart = await Promise.all(hosts.map((h) => h.child.request<number>('cpu')));
+  const hostCpuAtStart = cpuAtStart.reduce((a, b) => a + b, 0) / 1000;
+  const managerCpuAtStart = await cpuOf([manager.child]);
   const args = { managerPort: manager.ready.port, expectPeers: CALLEES };
   const t0 = performance.now();
   const reports = await Promise.all(
@@ -95,6 +107,13 @@ async function runSize(instances: number): Promise<Row> {
     await manager.child.stop();
     throw err;
   });
+  const hostCpuLinked = await cpuOf(hosts.map((h) => h.child));
+  // Where the CPU went, per process (the first callee holds 5 NodeB instances, half the incoming links).
+  const perProcess = await Promise.all(hosts.map((h) => h.child.request<number>('cpu')));
+  console.log(
+    `[scale] ${instances}: CPU s per process to link: ${hosts.map((h, i) => `${h.child.name} ${((perProcess[i]! - cpuAtStart[i]!) / 1000).toFixed(1)}`).join(', ')}`,
+  );
+  const linkCpuS = hostCpuLinked - hostCpuAtStart + (await cpuOf([manager.child])) - managerCpuAtStart;
   const callers = reports.filter((_, i) => hosts[i]!.role === 'NodeA');
   const row: Row = {
     instances,
@@ -102,17 +121,26 @@ async function runSize(instances: number): Promise<Row> {
     registeredMs: Math.max(...reports.map((r) => r.registeredMs)),
     linkedMs: Math.max(...callers.map((r) => r.linkedMs)),
     links: instances * CALLEES,
+    linkCpuS,
     managerRssMiB: (await manager.child.request<number>('rss')) / 1048576,
     ...(await joinCost(manager.child)),
   };
   // Manager restart: kill -9, same port, time until the registry is complete again.
   const total = instances + CALLEES;
+  const hostCpuBefore = await cpuOf(hosts.map((h) => h.child));
   // Profiling: stopped instead, so that its profile is written; the workers see it go either way.
   await (PROFILE_DIR ? manager.child.stop() : manager.child.kill());
   const restarted = await startManager(manager.ready.port, `manager-restarted-${instances}`);
-  row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
-  await Promise.all(hosts.map((h) => h.child.stop(60_000)));
-  await restarted.child.stop();
+  const restartedCpuAtReady = await cpuOf([restarted.child]);
+  // A restart that does not complete must still stop every process (they would hold the bench lock).
+  try {
+    row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
+    row.restartCpuS =
+      (await cpuOf(hosts.map((h) => h.child))) - hostCpuBefore + (await cpuOf([restarted.child])) - restartedCpuAtReady;
+  } finally {
+    await Promise.all(hosts.map((h) => h.child.stop(60_000)));
+    await restarted.child.stop();
+  }
   return row;
 }
 
@@ -127,12 +155,12 @@ for (const size of SIZES) {
   rows.push(row);
 }
 console.log(
-  '\n| NodeA instances | processes | all registered | fully linked | links | manager RSS | manager restart: complete again | topology messages / join | workers compared / join |',
+  '\n| NodeA instances | processes | all registered | fully linked | CPU s to link | links | manager RSS | manager restart: complete again | CPU s to restart | topology messages / join | workers compared / join |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
+    `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.linkCpuS.toFixed(1)} | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.restartCpuS === undefined ? '–' : r.restartCpuS.toFixed(1)} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
   );
 }
 

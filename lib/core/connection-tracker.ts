@@ -71,6 +71,11 @@ export class OpenedConnections {
   private readonly opened = new Set<Socket>();
   /** Its dials still waiting in the process-wide queue (dropped on destroyAll). */
   private readonly queued = new Set<QueuedDial>();
+  /** Releases of its connected dials whose other side has not answered yet. */
+  private readonly holding = new Set<() => void>();
+
+  /** Runs when one of its TCP connects completes (the dialer's wait for the other side's answer starts there). */
+  onConnected: (() => void) | undefined;
 
   constructor(private readonly connectTimeout = 2000) {}
 
@@ -108,6 +113,15 @@ export class OpenedConnections {
     this.opened.clear();
   }
 
+  /**
+   * The dial of this agent still holding its place (connected, not answered yet) is over: the
+   * other side served it (the handshake ended), so the next dial of this process may start.
+   */
+  settled(): void {
+    for (const release of this.holding) release();
+    this.holding.clear();
+  }
+
   private open(socket: Socket): Socket {
     this.opened.add(socket);
     socket.once('close', () => this.opened.delete(socket));
@@ -117,15 +131,22 @@ export class OpenedConnections {
       const cancel = lagTolerantTimeout(this.connectTimeout, () => {
         if (socket.connecting) socket.destroy(new Error(`connect timeout (${this.connectTimeout} ms)`));
       });
-      const done = () => {
+      const release = () => {
         cancel();
         if (!counted) return;
         counted = false;
+        this.holding.delete(release);
         dialing--;
         nextDial();
       };
-      socket.once('connect', done);
-      socket.once('close', done);
+      // Connected: the place is held until the other side answered (settled()) or the
+      // connection went, so what waits is this process's queue, not the other side's.
+      socket.once('connect', () => {
+        cancel();
+        this.holding.add(release);
+        this.onConnected?.();
+      });
+      socket.once('close', release);
     }
     return socket;
   }
@@ -137,7 +158,12 @@ interface QueuedDial {
   start(): void;
 }
 
-/** TCP connects in progress in this process, at most; more wait in `dialQueue`, in order. */
+/**
+ * Dials in progress in this process (connecting, or connected and not answered yet), at most;
+ * more wait in `dialQueue`, in order. A process starting a thousand links thereby keeps at most
+ * this many waiting on the other sides: none waits there long enough for a deadline to expire
+ * it after the other side spent its handshake work, and no listen backlog overflows.
+ */
 const MAX_DIALS_AT_ONCE = 64;
 let dialing = 0;
 const dialQueue: QueuedDial[] = [];
@@ -154,6 +180,10 @@ function nextDial(): void {
 export interface LinkAgent {
   /** Destroys every connection this agent opened that is still there. */
   destroyAll(): void;
+  /** Runs when a TCP connect of this agent completes. */
+  onConnected(listener: () => void): void;
+  /** The other side answered this agent's dial (handshake over): its place in the dial queue goes to the next dial. */
+  settled(): void;
 }
 
 /**
@@ -169,6 +199,12 @@ export function trackConnections<A extends Agent>(agent: A, connectTimeout = 200
     destroyAll(): void {
       opened.destroyAll();
       agent.destroy();
+    },
+    onConnected(listener: () => void): void {
+      opened.onConnected = listener;
+    },
+    settled(): void {
+      opened.settled();
     },
   });
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io-client';
 import { ClientHandshake } from './connection-handshake.js';
-import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
+import { dialLink, HandshakeDeadline, OPEN_WAIT_MS } from './dialer-guard.js';
 import { describeConnectError } from './connect-error.js';
 import { loadSocketIoClient, type SocketIoClient } from './lazy-socket-io.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
@@ -36,8 +36,6 @@ export interface ManagerLinkOptions {
 // a thousand workers do not come back in one instant; the manager paces the rest itself).
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 1500;
-/** How long a reachable manager may take to open the connection under load (a dead address: the agent's 2 s TCP connect timeout). */
-const CONNECT_TIMEOUT_MS = 10_000;
 const PLAIN_REFUSALS_TO_GIVE_UP = 3;
 
 /**
@@ -56,6 +54,7 @@ export class ManagerLink extends EventEmitter {
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private deadline: HandshakeDeadline | undefined;
+  private opening: HandshakeDeadline | undefined;
   /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
   private plainRefusals = 0;
   private readonly failures: FailureLog;
@@ -100,6 +99,7 @@ export class ManagerLink extends EventEmitter {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.deadline?.disarm();
+    this.opening?.disarm();
     this.channel?.close();
     if (this.socket) this.socket.removeAllListeners();
     hardDisconnect(this.socket, this.transport.agent);
@@ -121,10 +121,8 @@ export class ManagerLink extends EventEmitter {
       return this.retryLater();
     }
     if (this.closed) return;
-    const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () => {
-      this.logFailure(
-        `the manager at ${url} did not finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`,
-      );
+    const expire = (what: string) => {
+      this.logFailure(`the manager at ${url} did not ${what}; redialing`);
       const wasConnected = socket.connected;
       socket.disconnect(); // when connected, the 'disconnect' listener below redials
       if (!wasConnected && this.socket === socket) {
@@ -132,12 +130,14 @@ export class ManagerLink extends EventEmitter {
         this.socket = undefined;
         this.retryLater();
       }
-    });
+    };
+    const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () =>
+      expire(`finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms`),
+    );
     this.deadline = deadline;
-    const { io, frameParser } = client;
-    const socket = io(url, {
-      ...dialerSocketOptions(this.options.maxFrameSize),
-      ...this.transport.options,
+    const { socket, opening } = dialLink(client, url, {
+      maxFrameSize: this.options.maxFrameSize,
+      transport: this.transport,
       auth: (cb) => {
         const attempt = ++this.authAttempt;
         const send = () => {
@@ -148,18 +148,14 @@ export class ManagerLink extends EventEmitter {
         if (this.options.canRegister) void this.options.canRegister.then(send);
         else send();
       },
-      transports: ['websocket'],
-      parser: frameParser,
-      // A connect attempt abandoned on timeout across a partition may still complete after the
-      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
-      autoUnref: true,
-      agent: this.transport.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
       reconnectionDelay: RETRY_MIN_MS,
-      reconnectionDelayMax: 1000,
-      randomizationFactor: 0.5,
-      timeout: CONNECT_TIMEOUT_MS,
+      // A manager paces registrations itself (its admission queue): its place is given back at the connect.
+      holdUntilSettled: false,
+      onOpenExpired: () => expire(`answer the connection within ${OPEN_WAIT_MS} ms`),
     });
     this.socket = socket;
+    this.opening?.disarm();
+    this.opening = opening;
     socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
     socket.on('connect_error', (err: Error) =>
@@ -167,6 +163,7 @@ export class ManagerLink extends EventEmitter {
     );
     socket.on('disconnect', (reason: string) => {
       deadline.disarm();
+      this.opening?.disarm();
       this.channel?.close();
       this.channel = undefined;
       const was = this.registered;

@@ -11,7 +11,6 @@ import { closeDiscoveryServer } from './manager/discovery-http.js';
 import { validateHttpAuth } from './manager-http/http-auth.js';
 import { ManagerHttp } from './manager-http/manager-http.js';
 import { ConnectionGate } from './admission/connection-gate.js';
-import { LogOnce } from './admission/log-once.js';
 import { NearMissWatcher } from './manager/near-miss-watcher.js';
 import { notifyListeners } from './manager/notify-listeners.js';
 import { AdmissionQueue } from './manager/admission-queue.js';
@@ -19,8 +18,9 @@ import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
 import { admitRegistration } from './manager/admit-registration.js';
+import { WorkerRefusals, type WorkerSession } from './manager/worker-session.js';
 import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
-import { entryOf, Registry, type RegisteredInstance, type RegistryEntry } from './manager/registry.js';
+import { entryOf, Registry, type RegistryEntry } from './manager/registry.js';
 import { encode, Msg, readManagerMessage } from './protocol.js';
 import { validateMeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
@@ -31,13 +31,6 @@ import { resolveManagerOptions } from './options/manager-options.js';
 
 export type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
 import type { ManagerEvents, ManagerOptions } from './manager/manager-types.js';
-
-interface Session {
-  socket: Socket;
-  channel: SecureChannel;
-  instance?: RegisteredInstance;
-  lastTopology?: string;
-}
 
 /**
  * Registers workers, keeps the registry and tells each worker which peers it may reach and
@@ -54,13 +47,13 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly registry = new Registry();
   /** The live links each instance reports (soft state, dropped with the instance). */
   private readonly reported = new ReportedLinks();
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Set<WorkerSession>();
   private readonly schema: Map<string, NormalizedWorker> | undefined;
   private readonly admission: AdmissionQueue;
   private readonly connections: ConnectionTracker;
   /** Counters for benchmarks and monitoring (topology messages sent, registrations). */
   readonly stats = new ManagerStats();
-  private readonly refusals: LogOnce;
+  private readonly refusals: WorkerRefusals;
   private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
   private readonly handshakeTimeout: number;
@@ -78,7 +71,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
     this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
-    this.refusals = new LogOnce(this.logger);
+    this.refusals = new WorkerRefusals(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
     this.routes = new ManagerHttp(
       { port: () => this.port, nodes: () => this.nodes(), reportedLinks: () => this.reported, events: this },
@@ -181,15 +174,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
         this.handshakeTimeout,
       );
     } catch (err) {
-      // A worker with other keys retries forever: one warning per address, then debug.
-      this.refusals.warn(
-        `${address} ${claimedWorker(socket)}`,
-        `refused a connection from ${address}: ${(err as Error).message}`,
-      );
+      this.refusals.handshakeFailed(socket, err as Error);
       return;
     }
     const { peer, session: keys } = accepted;
-    const session = { socket } as Session;
+    const session = { socket } as WorkerSession;
     session.channel = new SecureChannel(socket, keys, {
       maxFrameSize: this.maxFrameSize,
       onMessage: (message) => this.onMessage(session, peer, message),
@@ -197,7 +186,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     });
     this.sessions.add(session);
     const registerTimer = setTimeout(() => {
-      if (!session.instance) this.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, 'no registration received'));
+      if (!session.instance) this.refusals.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, 'no registration received'));
     }, this.handshakeTimeout);
     socket.on('disconnect', () => {
       clearTimeout(registerTimer);
@@ -207,7 +196,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     });
     if (peer.role !== 'worker') {
       accepted.takeEarlyFrames();
-      this.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, `a ${peer.role} cannot register`));
+      this.refusals.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, `a ${peer.role} cannot register`));
       return;
     }
     const mismatch = this.options.tls ? nameMismatch(certName, peer.worker) : undefined;
@@ -216,21 +205,21 @@ export class Manager extends EventEmitter<ManagerEvents> {
       // once per address and pair of names, then at debug.
       accepted.takeEarlyFrames();
       const error = new MeshError(MeshErrorCode.ACCESS_DENIED, `worker ${mismatch}`);
-      this.refuse(session, error, `${address} ${certName} ${peer.worker}`);
+      this.refusals.refuse(session, error, `${address} ${certName} ${peer.worker}`);
       return;
     }
     // The worker registers right after its proof; that frame may already be here.
     session.channel.feed(accepted.takeEarlyFrames());
   }
 
-  private onMessage(session: Session, peer: { worker: string; variant: string }, raw: unknown[]): void {
+  private onMessage(session: WorkerSession, peer: { worker: string; variant: string }, raw: unknown[]): void {
     const message = readManagerMessage(raw);
     if (message?.[0] === Msg.REGISTER) {
       if (session.instance) return;
       try {
         this.register(session, peer, message[1]);
       } catch (err) {
-        this.refuse(session, err as MeshError);
+        this.refusals.refuse(session, err as MeshError);
       }
     } else if (message?.[0] === Msg.UNREGISTER) {
       this.drop(session, 'left');
@@ -242,7 +231,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  private register(session: Session, peer: { worker: string; variant: string }, input: unknown): void {
+  private register(session: WorkerSession, peer: { worker: string; variant: string }, input: unknown): void {
     const instance = admitRegistration(input, peer, session.socket.handshake.address, this.schema, this.registry);
     const replaced = this.registry.add(instance);
     this.reported.delete(instance.variant); // a restarted instance reports its own links anew
@@ -251,7 +240,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
       if (old) {
         this.logger.warn(`${peer.worker}/${peer.variant} registered again; dropping its older connection`);
         old.instance = undefined;
-        this.refuse(old, new MeshError(MeshErrorCode.AUTH_FAILED, 'replaced by a newer registration of the same variant'));
+        this.refusals.refuse(
+          old,
+          new MeshError(MeshErrorCode.AUTH_FAILED, 'replaced by a newer registration of the same variant'),
+        );
       }
     }
     session.instance = instance;
@@ -263,21 +255,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.notify('registered', entryOf(instance));
   }
 
-  /** `logOnceKey`: refusals an attacker can repeat at will are logged once per key, then at debug. */
-  private refuse(session: Session, error: MeshError, logOnceKey?: string): void {
-    const line = `refused ${session.socket.handshake.address}: ${error.message}`;
-    if (logOnceKey === undefined) this.logger.warn(line);
-    else this.refusals.warn(logOnceKey, line);
-    try {
-      session.channel.send(encode.refused(error.toJSON()));
-    } catch {
-      // channel already closed
-    }
-    session.channel.close();
-    session.socket.disconnect(true);
-  }
-
-  private drop(session: Session, why: string): void {
+  private drop(session: WorkerSession, why: string): void {
     const instance = session.instance;
     if (!instance) return;
     session.instance = undefined;
@@ -294,12 +272,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
     notifyListeners(this, event, [entry], this.logger, 'manager');
     notifyListeners(this, 'change', [], this.logger, 'manager');
   }
-}
-
-/** The worker name a connecting socket claims (unverified: for log de-duplication only). */
-function claimedWorker(socket: Socket): string {
-  const hello = (socket.handshake.auth as { hello?: { worker?: unknown } } | undefined)?.hello;
-  return typeof hello?.worker === 'string' ? hello.worker.slice(0, 256) : '?';
 }
 
 const CLOSE_GRACE_MS = 500;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io-client';
 import type { CommandTable } from './command-spec.js';
 import { ClientHandshake } from './connection-handshake.js';
-import { dialerSocketOptions, HandshakeDeadline } from './dialer-guard.js';
+import { dialLink, HandshakeDeadline, OPEN_WAIT_MS } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { describeConnectError } from './connect-error.js';
@@ -53,6 +53,7 @@ export class PeerLink extends EventEmitter {
   private retryDelay = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly deadline: HandshakeDeadline;
+  private readonly opening: HandshakeDeadline;
   private readonly agent: LinkAgent;
 
   constructor(
@@ -61,34 +62,28 @@ export class PeerLink extends EventEmitter {
   ) {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'caller', ...options.self });
-    this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () => this.onHandshakeDeadline());
+    this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () =>
+      this.onHandshakeDeadline(`no handshake within ${options.handshakeTimeout ?? 5000} ms`),
+    );
     this.connectFailures = new FailureLog(options.logger);
     // Loaded: links exist only once the manager link (which loads it) has had a topology.
-    const { io, frameParser, SealedFrameWebSocket } = socketIoClient();
     const transport = linkTransport(options.tls, info.worker);
     this.agent = transport.agent;
-    this.socket = io(`${transport.scheme}://${formatHost(info.host)}:${info.port}`, {
-      ...dialerSocketOptions(options.maxFrameSize),
-      ...transport.options,
-      auth: (cb) => {
-        this.deadline.arm();
-        this.handshake.auth(cb);
+    ({ socket: this.socket, opening: this.opening } = dialLink(
+      socketIoClient(),
+      `${transport.scheme}://${formatHost(info.host)}:${info.port}`,
+      {
+        maxFrameSize: options.maxFrameSize,
+        transport,
+        auth: (cb) => {
+          this.deadline.arm();
+          this.handshake.auth(cb);
+        },
+        reconnectionDelay: 200,
+        holdUntilSettled: true,
+        onOpenExpired: () => this.onHandshakeDeadline(`no answer to the connection within ${OPEN_WAIT_MS} ms`),
       },
-      transports: [SealedFrameWebSocket],
-      parser: frameParser,
-      // A connect attempt abandoned on timeout across a partition may still complete after the
-      // heal, orphaned: it must not keep a closed node's process alive (the server's heartbeat ends it).
-      autoUnref: true,
-      agent: transport.agent as unknown as string, // socket.io-client types `agent` as string | boolean; ws takes an http.Agent
-      // After a heal the link must be back within ~3 s: short jittered redials, and a TCP connect
-      // that finds no answer (a SYN lost across the partition) gives up after 2 s (the agent)
-      // instead of waiting on TCP's retransmission backoff. A live but busy peer gets longer to
-      // answer the handshake: timing it out would only retry it in a storm.
-      reconnectionDelay: 200,
-      reconnectionDelayMax: 1000,
-      randomizationFactor: 0.5,
-      timeout: HANDSHAKE_WAIT_MS,
-    });
+    ));
     this.socket.on(Events.HELLO, (hello: unknown) => this.onHello(hello));
     // In clear, before the keys are proven, a refusal is a hint: anyone on the path can send one.
     // Only a sealed DENIED ends the link; this one just ends the attempt (the server hangs up).
@@ -175,6 +170,7 @@ export class PeerLink extends EventEmitter {
     this.state = 'closed';
     clearTimeout(this.retryTimer);
     this.deadline.disarm();
+    this.opening.disarm();
     this.channel?.close();
     this.channel = undefined;
     this.socket.removeAllListeners();
@@ -231,6 +227,7 @@ export class PeerLink extends EventEmitter {
       case Msg.WELCOME:
         if (this.state === 'connecting') {
           this.deadline.disarm();
+          this.agent.settled();
           this.state = 'ready';
           this.authFailuresLogged = 0;
           this.left = false;
@@ -272,6 +269,7 @@ export class PeerLink extends EventEmitter {
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'connecting';
     this.deadline.disarm();
+    this.opening.disarm();
     this.channel?.close();
     this.channel = undefined;
     this.pending.failAll(`${this.label} disconnected (${reason})`);
@@ -290,10 +288,10 @@ export class PeerLink extends EventEmitter {
     }
   }
 
-  /** A peer that accepted the connection but did not finish the handshake in time: redial. */
-  private onHandshakeDeadline(): void {
+  /** A peer that accepted the connection but did not open it or finish the handshake in time: redial. */
+  private onHandshakeDeadline(what: string): void {
     if (this.state !== 'connecting') return;
-    this.logAuthFailure(`no handshake within ${this.options.handshakeTimeout ?? 5000} ms; redialing`);
+    this.logAuthFailure(`${what}; redialing`);
     const wasConnected = this.socket.connected;
     this.socket.disconnect(); // when connected, emits 'disconnect', which schedules the retry
     if (!wasConnected) this.onDisconnect('handshake deadline');
@@ -307,8 +305,6 @@ export class PeerLink extends EventEmitter {
 
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
-/** How long a reachable peer may take to open the socket.io connection under load. */
-const HANDSHAKE_WAIT_MS = 10_000;
 
 /** IPv6 literals need brackets in a URL. */
 export function formatHost(host: string): string {

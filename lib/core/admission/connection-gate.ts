@@ -13,12 +13,15 @@ export interface ConnectionGateOptions {
   /** Connections waiting for a turn, in all (default 4 × maxUnauthenticated); more are refused at once. */
   maxQueued?: number;
   /**
-   * Longest a connection waits for its turn, ms (default 8000: under the dialers' 10 s connect
-   * timeout, so a refusal, not the dialer's timeout, tells them the port is too busy).
+   * Longest a connection waits for its turn, ms (default QUEUE_WAIT_MS: under the dialers'
+   * OPEN_WAIT_MS, so a refusal, not the dialer's timeout, tells them the port is too busy).
    */
   maxWaitMs?: number;
   logger: MeshLogger;
 }
+
+/** Longest a connection waits at the upgrade for its handshake turn by default, ms (dialers wait longer: dialer-guard.ts). */
+export const QUEUE_WAIT_MS = 8000;
 
 /** The turns a gate gave and not yet got back, by the upgrade request that holds one. */
 const releases = new WeakMap<object, () => void>();
@@ -34,7 +37,7 @@ export function markAuthenticated(conn: { request?: object }): void {
 const WHY: Record<QueueRefusal, (o: ConnectionGateOptions) => string> = {
   rate: (o) => `over ${o.perSecond} new connections a second`,
   full: (o) => `${o.maxQueued ?? 4 * o.maxUnauthenticated} connections are already waiting for a handshake`,
-  wait: (o) => `waited ${o.maxWaitMs ?? DEFAULT_WAIT_MS} ms for a handshake turn`,
+  wait: (o) => `waited ${o.maxWaitMs ?? QUEUE_WAIT_MS} ms for a handshake turn`,
 };
 
 /**
@@ -55,7 +58,7 @@ export class ConnectionGate {
       maxActive: options.maxUnauthenticated,
       maxQueued: options.maxQueued ?? 4 * options.maxUnauthenticated,
       perSecond: options.perSecond,
-      maxWaitMs: options.maxWaitMs ?? DEFAULT_WAIT_MS,
+      maxWaitMs: options.maxWaitMs ?? QUEUE_WAIT_MS,
     });
     this.refusals = new LogOnce(options.logger);
   }
@@ -143,5 +146,3 @@ export class ConnectionGate {
     );
   }
 }
-
-const DEFAULT_WAIT_MS = 8000;
