@@ -9,14 +9,13 @@ import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js'
 import { FailureLog } from './failure-log.js';
 import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
-import { formatHost } from './peer-link.js';
+import { describeManager, managerSocketUrl, type ManagerAddress } from './link-address.js';
 import { encode, Events, Msg, readWorkerMessage, type LinkReport, type Registration } from './protocol.js';
+import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { hardDisconnect } from './connection-tracker.js';
 import { linkTransport, type LinkTransport } from './tls/link-transport.js';
 import { managerNameOf, type MeshTlsOptions } from './tls/tls-options.js';
-
-export type ManagerAddress = { host: string; port: number } | { url: string };
 
 export interface ManagerLinkOptions {
   manager: ManagerAddress;
@@ -51,8 +50,7 @@ export class ManagerLink extends EventEmitter {
   private handshake: ClientHandshake;
   private channel: SecureChannel | undefined;
   private closed = false;
-  private retryDelay = RETRY_MIN_MS;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly redial = new Redial(RETRY_MIN_MS, RETRY_MAX_MS);
   private deadline: HandshakeDeadline | undefined;
   private opening: HandshakeDeadline | undefined;
   /** Attempts in a row refused in clear (a hint only: see onPlainRefusal). */
@@ -97,7 +95,7 @@ export class ManagerLink extends EventEmitter {
 
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.redial.cancel();
     this.deadline?.disarm();
     this.opening?.disarm();
     this.channel?.close();
@@ -108,7 +106,7 @@ export class ManagerLink extends EventEmitter {
   private async connect(): Promise<void> {
     let url: string;
     try {
-      url = await this.resolveUrl();
+      url = await managerSocketUrl(this.options.manager, this.transport.scheme);
     } catch (err) {
       this.logFailure(`manager not reachable: ${describeConnectError(err)}`);
       return this.retryLater();
@@ -183,30 +181,7 @@ export class ManagerLink extends EventEmitter {
   }
 
   private retryLater(): void {
-    if (this.closed || this.retryTimer) return;
-    const delay = this.retryDelay * (0.75 + Math.random() * 0.5);
-    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.connect();
-    }, delay);
-  }
-
-  private async resolveUrl(): Promise<string> {
-    const manager = this.options.manager;
-    if ('url' in manager) {
-      const base = manager.url.replace(/\/+$/, '');
-      const response = await fetch(`${base}/socket-mesh/port`, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) {
-        const hint =
-          response.status === 404 ? ' (behind app.setGlobalPrefix()? put the prefix in the url: http://host:port/api)' : '';
-        throw new Error(`GET ${base}/socket-mesh/port answered ${response.status}${hint}`);
-      }
-      const body = (await response.json()) as { port?: unknown };
-      if (typeof body.port !== 'number') throw new Error(`GET ${base}/socket-mesh/port gave no port`);
-      return `${this.transport.scheme}://${formatHost(new URL(base).hostname)}:${body.port}`;
-    }
-    return `${this.transport.scheme}://${formatHost(manager.host)}:${manager.port}`;
+    if (!this.closed) this.redial.schedule(() => void this.connect());
   }
 
   private onHello(socket: Socket, hello: unknown): void {
@@ -240,7 +215,7 @@ export class ManagerLink extends EventEmitter {
         this.deadline?.disarm();
         this.plainRefusals = 0;
         this.registered = true;
-        this.retryDelay = RETRY_MIN_MS;
+        this.redial.reset();
         this.failures.succeeded(`the manager at ${describeManager(this.options.manager)} is reachable`);
         if (this.links !== undefined) this.channel?.send(this.links);
         this.emit('registered', message[1]);
@@ -303,8 +278,4 @@ function isTransientRefusal(error: Partial<SerializedMeshError> | undefined): bo
   return (
     error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'))
   );
-}
-
-function describeManager(manager: ManagerAddress): string {
-  return 'url' in manager ? manager.url : `${manager.host}:${manager.port}`;
 }

@@ -7,11 +7,13 @@ import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { describeConnectError } from './connect-error.js';
 import { FailureLog } from './failure-log.js';
+import { formatHost } from './link-address.js';
 import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
 import { PendingCalls, reportOutcome, type InstanceHealth } from './pending-calls.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
+import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
 import { hardDisconnect, type LinkAgent } from './connection-tracker.js';
@@ -50,8 +52,7 @@ export class PeerLink extends EventEmitter {
   private readonly connectFailures: FailureLog;
   /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
   private left = false;
-  private retryDelay = RETRY_MIN_MS;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly redial = new Redial(250, 5000);
   private readonly deadline: HandshakeDeadline;
   private readonly opening: HandshakeDeadline;
   private readonly agent: LinkAgent;
@@ -168,7 +169,7 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'closed';
-    clearTimeout(this.retryTimer);
+    this.redial.cancel();
     this.deadline.disarm();
     this.opening.disarm();
     this.channel?.close();
@@ -232,7 +233,7 @@ export class PeerLink extends EventEmitter {
           this.authFailuresLogged = 0;
           this.left = false;
           this.connectFailures.succeeded(`link to ${this.label} up`);
-          this.retryDelay = RETRY_MIN_MS;
+          this.redial.reset();
           this.emit('ready');
         }
         return;
@@ -276,15 +277,10 @@ export class PeerLink extends EventEmitter {
     if (wasUp) this.emit('down');
     // socket.io-client does not reconnect after a server-side disconnect (a refusal, a drain);
     // we still want to, but with backoff so a refusing peer is not hammered.
-    if (!this.socket.active && !this.retryTimer) {
-      this.retryTimer = setTimeout(
-        () => {
-          this.retryTimer = undefined;
-          if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
-        },
-        this.retryDelay * (0.75 + Math.random() * 0.5),
-      );
-      this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+    if (!this.socket.active) {
+      this.redial.schedule(() => {
+        if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
+      });
     }
   }
 
@@ -301,12 +297,4 @@ export class PeerLink extends EventEmitter {
     // One line per outage, not one per reconnect attempt.
     if (this.authFailuresLogged++ === 0) this.options.logger.error(`link to ${this.label}: ${message}`);
   }
-}
-
-const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 5000;
-
-/** IPv6 literals need brackets in a URL. */
-export function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

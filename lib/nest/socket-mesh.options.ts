@@ -1,4 +1,4 @@
-import type { ManagerAddress } from '../core/manager-link.js';
+import type { ManagerAddress } from '../core/link-address.js';
 import type { ManagerOptions } from '../core/manager.js';
 import { describeValue } from '../core/names.js';
 import { readSharedManagerOptions, SHARED_MANAGER_KEYS } from '../core/options/manager-options.js';

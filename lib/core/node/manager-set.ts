@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ManagerLink, type ManagerAddress, type ManagerLinkOptions } from '../manager-link.js';
+import type { ManagerAddress } from '../link-address.js';
+import { ManagerLink, type ManagerLinkOptions } from '../manager-link.js';
 import type { MeshError } from '../errors.js';
 import type { LinkReport, PeerInfo, Topology } from '../protocol.js';
 

@@ -1,5 +1,5 @@
 import type { LocalCommand } from '../command-spec.js';
-import type { ManagerAddress } from '../manager-link.js';
+import type { ManagerAddress } from '../link-address.js';
 import type { QueueBackend } from '../queue/command-queue.js';
 
 /**

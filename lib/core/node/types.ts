@@ -1,7 +1,7 @@
 import type { LocalCommand } from '../command-spec.js';
 import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import type { MeshLogger } from '../logger.js';
-import type { ManagerAddress } from '../manager-link.js';
+import type { ManagerAddress } from '../link-address.js';
 import type { NodeTuningOptions } from '../options/node-options.js';
 import type { QueueBackend } from '../queue/command-queue.js';
 import type { MeshTlsOptions } from '../tls/tls-options.js';

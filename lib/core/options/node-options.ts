@@ -1,5 +1,5 @@
 import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
-import type { ManagerAddress } from '../manager-link.js';
+import type { ManagerAddress } from '../link-address.js';
 import type { RedisConnectionOption } from '../queue/redis-queue.js';
 import { readTlsOptions, type MeshTlsOptions } from '../tls/tls-options.js';
 import { DEFAULTS } from './defaults.js';

@@ -1,9 +1,9 @@
 import type { PrivateKeyOption } from '../crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import type { LogLevel, MeshLogger } from '../logger.js';
-import type { ManagerAddress } from '../manager-link.js';
+import type { ManagerAddress } from '../link-address.js';
 import { didYouMean } from '../names.js';
-import { formatHost } from '../peer-link.js';
+import { formatHost } from '../link-address.js';
 import { validateMeshSchema, type MeshSchema, type NormalizedWorker } from '../schema.js';
 import type { SocketNode } from '../socket-node.js';
 import { DEFAULTS } from './defaults.js';
