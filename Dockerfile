@@ -9,7 +9,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
-COPY scripts/copy-assets.mjs ./scripts/
+COPY scripts/copy-assets.mjs scripts/bundle.mjs ./scripts/
 RUN npm run build && npm pack --pack-destination /tmp && mv /tmp/socket-mesh-*.tgz /tmp/socket-mesh.tgz
 
 FROM node:22-bookworm-slim

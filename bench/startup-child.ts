@@ -14,6 +14,8 @@ export interface StartupConfig {
   mode: StartupMode;
   managerPort: number;
   list: boolean;
+  /** Load socket-mesh from the published bundle (dist/, `npm run build`) instead of tsc's build/lib. */
+  dist: boolean;
 }
 
 export interface StartupResult {
@@ -36,6 +38,12 @@ if (config.list) {
   register('./startup-hooks.js', import.meta.url, { data: { port: hooks.port2 }, transferList: [hooks.port2] });
 }
 
+/** The entry points, from build/lib (tsc) or dist/ (the bundle), typed as the sources. */
+function entryUrl(name: 'plain' | 'index', dist: boolean): string {
+  return new URL(dist ? `../../dist/${name}.js` : `../lib/${name}.js`, import.meta.url).href;
+}
+const plainEntry = () => import(entryUrl('plain', config.dist)) as Promise<typeof import('../lib/plain.js')>;
+
 const KEYS = { publicKey: 'socket-mesh-bench-public-key', privateKey: 'socket-mesh-bench-private-key-0123456789' };
 const manager = { host: '127.0.0.1', port: config.managerPort };
 
@@ -44,13 +52,13 @@ async function run(): Promise<{ startMs: number; doneMs: number; close(): Promis
   const nothing = () => undefined;
   switch (config.mode) {
     case 'import-plain':
-      await import('../lib/plain.js');
+      await plainEntry();
       return { startMs, doneMs: performance.now(), close: nothing };
     case 'import-main':
-      await import('../lib/index.js');
+      await import(entryUrl('index', config.dist));
       return { startMs, doneMs: performance.now(), close: nothing };
     case 'plain-node': {
-      const { SocketNode } = await import('../lib/plain.js');
+      const { SocketNode } = await plainEntry();
       let doneMs = 0;
       const node = new SocketNode({
         worker: 'Starter',
@@ -70,7 +78,7 @@ async function run(): Promise<{ startMs: number; doneMs: number; close(): Promis
     case 'nest-bare':
     case 'nest-worker': {
       const { startNest } = await import('./startup-nest.js');
-      const started = await startNest(config.mode === 'nest-worker', manager, KEYS);
+      const started = await startNest(config.mode === 'nest-worker', manager, KEYS, entryUrl('index', config.dist));
       return { startMs, ...started };
     }
   }
@@ -93,7 +101,7 @@ function summariseModules(all: string[]): string[] {
   for (const url of all) {
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
     if (pkg) names.add(pkg[1]);
-    else if (/\/build\/lib\//.test(url)) names.add('socket-mesh:' + url.replace(/.*\/build\/lib\//, 'lib/'));
+    else if (/\/(build\/lib|dist)\//.test(url)) names.add('socket-mesh:' + url.replace(/.*\/(build\/lib|dist)\//, '$1/'));
   }
   return [...names].sort();
 }

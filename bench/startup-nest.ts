@@ -7,13 +7,14 @@ export async function startNest(
   withWorker: boolean,
   manager: { host: string; port: number },
   keys: { publicKey: string; privateKey: string },
+  indexUrl: string,
 ): Promise<{ doneMs: number; close(): Promise<void> }> {
   let registeredAt = 0;
   let registered: () => void = () => undefined;
   const imports: DynamicModule[] = [];
   const providers: unknown[] = [];
   if (withWorker) {
-    const { SocketMeshModule, Balanced, OnMeshEvent } = await import('../lib/index.js');
+    const { SocketMeshModule, Balanced, OnMeshEvent } = (await import(indexUrl)) as typeof import('../lib/index.js');
     @Injectable()
     class Starter {
       @Balanced()

@@ -1,5 +1,5 @@
 /**
- * `node build/bench/startup.js [--rounds=N] [--list]`: start-up times, each in fresh
+ * `node build/bench/startup.js [--rounds=N] [--list] [--dist]`: start-up times, each in fresh
  * processes, interleaved round by round. Times are ms since the process started.
  *
  * - import 'socket-mesh/plain' and the main entry (lib/plain.js, lib/index.js)
@@ -7,7 +7,8 @@
  * - a bare Nest application context ready, and a Nest socket-mesh worker registered
  *
  * `--list` also prints the packages each case loaded (to check that BullMQ, ioredis and the
- * optional integrations stay unloaded until used).
+ * optional integrations stay unloaded until used). `--dist` loads socket-mesh from the published
+ * bundle (dist/, made by `npm run build`) instead of tsc's output in build/lib.
  */
 import { fork } from 'node:child_process';
 import { scrypt } from 'node:crypto';
@@ -29,6 +30,7 @@ const MODES: { mode: StartupMode; label: string }[] = [
 const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 7);
 const list = args.includes('--list');
+const dist = args.includes('--dist');
 const child = fileURLToPath(new URL('./startup-child.js', import.meta.url));
 
 function runChild(config: StartupConfig): Promise<StartupResult> {
@@ -51,14 +53,16 @@ try {
   );
   for (let round = 0; round < rounds; round++) {
     for (const { mode } of MODES) {
-      const r = await runChild({ mode, managerPort: manager.port, list: false });
+      const r = await runChild({ mode, managerPort: manager.port, list: false, dist });
       samples.get(mode)!.done.push(r.doneMs);
       samples.get(mode)!.own.push(r.doneMs - r.startMs);
       samples.get(mode)!.cpu.push(r.cpuMs);
     }
   }
   const fmt = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
-  console.log(`start-up, ${rounds} fresh processes per row, median (min–max), ms; node ${process.version}`);
+  console.log(
+    `start-up of socket-mesh from ${dist ? 'dist/ (the bundle)' : 'build/lib (tsc output)'}, ${rounds} fresh processes per row, median (min–max), ms; node ${process.version}`,
+  );
   console.log('| case | since process start | of which the measured step | CPU used by then |');
   console.log('| --- | --- | --- | --- |');
   for (const { mode, label } of MODES) {
@@ -96,7 +100,7 @@ try {
   );
   if (list) {
     for (const { mode, label } of MODES) {
-      const r = await runChild({ mode, managerPort: manager.port, list: true });
+      const r = await runChild({ mode, managerPort: manager.port, list: true, dist });
       const mods = r.modules ?? [];
       const packages = mods.filter((m) => !m.startsWith('socket-mesh:'));
       const watch = ['bullmq', 'ioredis', '@nestjs/bullmq', 'sodium-native', '@nestjs/core'].map(

@@ -5,7 +5,8 @@
 #   1. build, `npm pack`, check the tarball's file list
 #   2. plain ESM project: the README's "Without NestJS" example (taken from README.md), then the
 #      same mesh split into manager / NodeB / NodeA processes through 'socket-mesh/plain';
-#      require('socket-mesh') from a .cjs file
+#      the topology page served by a plain Manager; the `socket-mesh` bin (--help, keygen,
+#      manager --http serving the page); require('socket-mesh') from a .cjs file
 #   3. NestJS 12 ESM project compiled with tsc: manager + two NodeB + NodeA as processes;
 #      balanced calls rotate, the responding broadcast answers twice, the typed proxy works,
 #      unknown command and BigInt payload give their MeshError codes; SIGTERM ends everything
@@ -96,9 +97,16 @@ unexpected=$(grep -vE '^package/(dist/.+\.(js|d\.ts)|dist/core/manager-http/asse
 for f in dist/index.js dist/index.d.ts dist/plain.js dist/plain.d.ts dist/terminus.js dist/cli/main.js dist/core/manager-http/assets/topology.html README.md CHANGELOG.md LICENSE package.json; do
   grep -qx "package/$f" "$WORK/files.txt" || fail "the tarball lacks $f"
 done
-js=$(grep -v '/assets/' "$WORK/files.txt" | grep -c '\.js$'); dts=$(grep -c '\.d\.ts$' "$WORK/files.txt")
-[[ "$js" == "$dts" ]] || fail "$js .js files but $dts .d.ts files"
-ok "tarball holds dist .js + .d.ts ($js each), README, CHANGELOG, LICENSE, package.json; nothing else"
+# dist/ is the esbuild bundle: one .js per entry point plus shared chunks (dist/chunks/), and
+# tsc's .d.ts for every lib file.
+js=$(grep -cE '^package/dist/(index|plain|testing|terminus|cli/main)\.js$' "$WORK/files.txt")
+dts=$(grep -cE '^package/dist/(index|plain|testing|terminus|cli/main)\.d\.ts$' "$WORK/files.txt")
+chunks=$(grep -cE '^package/dist/chunks/[^/]+\.js$' "$WORK/files.txt" || true)
+[[ "$js" == 5 && "$dts" == 5 ]] || fail "entry points: $js of 5 .js, $dts of 5 .d.ts"
+[[ "$chunks" -gt 0 ]] || fail "no shared chunks in dist/chunks/"
+stray=$(grep -E '^package/dist/.+\.js$' "$WORK/files.txt" | grep -vE '^package/dist/((index|plain|testing|terminus|cli/main)\.js|chunks/[^/]+\.js|core/manager-http/assets/[a-z-]+\.js)$' || true)
+[[ -z "$stray" ]] || fail "unbundled .js files in dist:"$'\n'"$stray"
+ok "tarball holds the bundle (5 entries + $chunks chunks), .d.ts, page assets, README, CHANGELOG, LICENSE, package.json; nothing else"
 
 # ---------------------------------------------------------------------------------------------
 step "2. plain Node.js project"
@@ -139,6 +147,25 @@ kill -TERM "$(pid_of plain-node-b)" "$(pid_of plain-manager)"
 wait_exit plain-node-b 0
 wait_exit plain-manager 0
 ok "split plain mesh ('socket-mesh/plain', three processes) answered; SIGTERM + close() exits 0"
+
+start topology "$PLAIN" node topology-page.mjs
+wait_log topology TOPOLOGY_OK 20
+wait_exit topology 0
+ok "a plain Manager serves the topology page and its script from the installed package; one MeshError across entries"
+
+(cd "$PLAIN" && npx --no-install socket-mesh --help) >"$WORK/logs/cli-help.log" 2>&1 || { cat "$WORK/logs/cli-help.log" >&2; fail "npx socket-mesh --help failed"; }
+grep -q '^Usage: socket-mesh' "$WORK/logs/cli-help.log" || fail "npx socket-mesh --help printed no usage"
+(cd "$PLAIN" && npx --no-install socket-mesh keygen) >"$WORK/logs/cli-keygen.log" 2>&1 || { cat "$WORK/logs/cli-keygen.log" >&2; fail "npx socket-mesh keygen failed"; }
+grep -q '^MESH_PUBLIC_KEY=' "$WORK/logs/cli-keygen.log" && grep -q '^MESH_PRIVATE_KEY=' "$WORK/logs/cli-keygen.log" || fail "keygen printed no key pair"
+HTTP_PORT=$(free_port)
+set -a; eval "$(grep '^MESH_' "$WORK/logs/cli-keygen.log")"; set +a
+start cli-manager "$PLAIN" ./node_modules/.bin/socket-mesh manager --port 0 --http "$HTTP_PORT" --host 127.0.0.1 --log-level info
+unset MESH_PUBLIC_KEY MESH_PRIVATE_KEY
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/socket-mesh/port" && break; sleep 0.1; done
+curl -sf -o "$WORK/logs/cli-page.html" "http://127.0.0.1:$HTTP_PORT/socket-mesh/ui" && grep -q '<html' "$WORK/logs/cli-page.html" || { cat "$WORK/logs/cli-manager.log" >&2; fail "the CLI manager did not serve the topology page"; }
+kill -TERM "$(pid_of cli-manager)"
+wait_exit cli-manager 0 143
+ok "npx socket-mesh --help, keygen, and manager --http (serving the topology page) run from the tarball"
 
 if node -e 'process.exit(process.features.require_module ? 0 : 1)'; then
   echo 'const m = require("socket-mesh"); const p = require("socket-mesh/plain");

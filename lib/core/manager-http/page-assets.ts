@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
-/** The topology page: static files shipped next to this module (copied into dist/ and build/ by the build scripts). */
+/** The topology page: static files copied by scripts/copy-assets.mjs to `<lib root>/core/manager-http/assets/` (dist/, build/lib/). */
 export interface PageAsset {
   contentType: string;
   body: string;
@@ -13,12 +13,22 @@ const FILES = {
 
 const cache = new Map<keyof typeof FILES, PageAsset>();
 
+// Where this code runs from: tsc's layout keeps it in core/manager-http/ next to assets/; the
+// published bundle moves it into a chunk (dist/chunks/, or an entry in dist/ or dist/cli/),
+// so the lookup also tries the lib root as seen from each of those.
+const DIRS = ['./assets/', '../core/manager-http/assets/', './core/manager-http/assets/'];
+
+function assetUrl(file: string): URL {
+  const urls = DIRS.map((dir) => new URL(dir + file, import.meta.url));
+  return urls.find((url) => existsSync(url)) ?? urls[0]!;
+}
+
 /** Read once, then served from memory. */
 export function pageAsset(which: keyof typeof FILES): PageAsset {
   let asset = cache.get(which);
   if (!asset) {
     const { file, contentType } = FILES[which];
-    asset = { contentType, body: readFileSync(new URL(`./assets/${file}`, import.meta.url), 'utf8') };
+    asset = { contentType, body: readFileSync(assetUrl(file), 'utf8') };
     cache.set(which, asset);
   }
   return asset;
