@@ -5,8 +5,7 @@ import { DeferredMeshKeys } from './crypto/mesh-keys.js';
 import { Dispatcher } from './dispatcher.js';
 import { MeshError, MeshErrorCode } from './errors.js';
 import { formatDuration } from './failure-log.js';
-import { forLog } from './mesh-name.js';
-import { ownCertificateName } from './tls/tls-options.js';
+import { certificateNameWarning } from './tls/tls-options.js';
 import { loadSocketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { managerList, ManagerSet } from './node/manager-set.js';
@@ -75,13 +74,8 @@ export class MeshNode extends EventEmitter {
     this.variant = options.variant ?? randomUUID();
     this.#keys = new DeferredMeshKeys(options.publicKey, options.privateKey);
     this.logger = options.logger;
-    const certName = options.tls ? ownCertificateName(options.tls) : this.worker;
-    if (certName !== this.worker) {
-      // The manager and every callee go by the certificate: say so before they refuse.
-      this.logger.warn(
-        `the TLS certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(this.worker)}: the manager will refuse this worker`,
-      );
-    }
+    const refusal = certificateNameWarning(options.tls, this.worker);
+    if (refusal) this.logger.warn(refusal);
     this.commandTable = commandTableOf(options.commands);
     this.queues = options.queues ?? createMemoryQueueBackend({ logger: options.logger });
     const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;

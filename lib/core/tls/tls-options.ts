@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
-import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
+import { forLog, isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
 import type { OptionReader } from '../options/option-reader.js';
 import { certificateName } from './certificate-identity.js';
 
@@ -132,4 +132,15 @@ export function clientTlsOptions(tls: MeshTlsOptions, expected: string): ClientT
 
 export function managerNameOf(tls: MeshTlsOptions): string {
   return tls.managerName ?? DEFAULT_MANAGER_NAME;
+}
+
+/**
+ * Why `worker` will be refused under these TLS options (its certificate names someone else),
+ * or undefined: the manager and every callee go by the certificate, so a node says so at once.
+ */
+export function certificateNameWarning(tls: MeshTlsOptions | undefined, worker: string): string | undefined {
+  if (!tls) return undefined;
+  const certName = ownCertificateName(tls);
+  if (certName === worker) return undefined;
+  return `the TLS certificate names ${forLog(certName ?? '(nobody)')}, not ${forLog(worker)}: the manager will refuse this worker`;
 }
