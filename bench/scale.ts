@@ -5,7 +5,8 @@
  * Everything on 127.0.0.1.
  *
  * `--quick`: 10 and 100 only; `--sizes=100,1000`: those sizes; `--timeout=<s>`: how long a size
- * may take to link (default 300); `--profile`: the manager, the first callee and the first caller
+ * may take to link (default 300); `--verbose`: what the first callee and caller process logged
+ * while linking, by message shape; `--profile`: the manager, the first callee and the first caller
  * process run under `--cpu-prof` (profiles in /tmp/socket-mesh-prof/, summarised at the end;
  * the manager is then stopped rather than killed, so its profile is written).
  */
@@ -42,6 +43,8 @@ interface Row {
   linkCpuS: number;
   /** CPU seconds of every process from the manager's restart (once it listens) until complete again. */
   restartCpuS?: number;
+  /** CPU seconds per second the whole linked mesh uses with no calls (heartbeats). */
+  idleCpuPerS?: number;
   /** Topology messages the manager sent per registration, and workers it compared per registration. */
   messagesPerJoin: number;
   checksPerJoin: number;
@@ -113,6 +116,11 @@ async function runSize(instances: number): Promise<Row> {
   console.log(
     `[scale] ${instances}: CPU s per process to link: ${hosts.map((h, i) => `${h.child.name} ${((perProcess[i]! - cpuAtStart[i]!) / 1000).toFixed(1)}`).join(', ')}`,
   );
+  if (process.argv.includes('--verbose')) {
+    for (const h of [hosts[0]!, hosts[CALLEE_PROCESSES]!]) {
+      console.error(`[scale] ${instances}: ${h.child.name} logged ${JSON.stringify(await h.child.request('progress'))}`);
+    }
+  }
   const linkCpuS = hostCpuLinked - hostCpuAtStart + (await cpuOf([manager.child])) - managerCpuAtStart;
   const callers = reports.filter((_, i) => hosts[i]!.role === 'NodeA');
   const row: Row = {
@@ -125,6 +133,12 @@ async function runSize(instances: number): Promise<Row> {
     managerRssMiB: (await manager.child.request<number>('rss')) / 1048576,
     ...(await joinCost(manager.child)),
   };
+  // Background CPU of the linked mesh (heartbeats of every link), over 3 s of no calls.
+  const idleFrom = await cpuOf([...hosts.map((h) => h.child), manager.child]);
+  const idleT0 = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  row.idleCpuPerS =
+    ((await cpuOf([...hosts.map((h) => h.child), manager.child])) - idleFrom) / ((performance.now() - idleT0) / 1000);
   // Manager restart: kill -9, same port, time until the registry is complete again.
   const total = instances + CALLEES;
   const hostCpuBefore = await cpuOf(hosts.map((h) => h.child));

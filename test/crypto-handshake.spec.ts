@@ -13,6 +13,7 @@ import {
 } from '../lib/core/crypto/handshake.js';
 import { deriveMeshKeys, type MeshKeys } from '../lib/core/crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode } from '../lib/core/errors.js';
+import { PROCESS_ID } from '../lib/core/process-id.js';
 
 const SECRET = 'mesh-secret-0123456789-abcdefghijklmnop';
 const OTHER_SECRET = 'other-secret-0123456789-abcdefghijklmn';
@@ -73,6 +74,23 @@ describe('handshake: successful run', () => {
     const { responder, clientSide } = fullRun();
     expect(clientSide.peer).toEqual(SERVER);
     expect(responder.client).toMatchObject({ v: 2, ...CLIENT, keys: [KEYS.keyId] });
+  });
+
+  it("names each side's process (PROCESS_ID), bound by the MACs", () => {
+    const { responder, clientSide } = fullRun();
+    expect(clientSide.proc).toBe(PROCESS_ID);
+    expect(responder.client.proc).toBe(PROCESS_ID);
+    const initiator = new HandshakeInitiator(KEYS, CLIENT);
+    const server = new HandshakeResponder(KEYS, SERVER, initiator.hello);
+    // Another process id put in by someone on the path breaks the server's proof.
+    const forged = { ...server.hello, proc: 'ffffffffffffffff' };
+    expectAuthFailed(() => initiator.onServerHello(forged), /could not prove/);
+  });
+
+  it('refuses a malformed process id', () => {
+    expectAuthFailed(() => new HandshakeResponder(KEYS, SERVER, { ...validHello(), proc: 'not-hex' }), /field 'proc'/);
+    // A hello that names no process is accepted: its links just share no heartbeat.
+    expect(new HandshakeResponder(KEYS, SERVER, validHello()).client.proc).toBe('');
   });
 
   it('the session keys actually carry frames both ways', () => {
@@ -201,15 +219,15 @@ describe('handshake: transcript binding', () => {
   });
 
   it('transcriptHash is unambiguous about field boundaries', () => {
-    const base = { v: 2 as const, role: 'worker' as const, nonce: 'n', eph: 'e', keys: ['abcdef012345'] };
+    const base = { v: 2 as const, role: 'worker' as const, nonce: 'n', eph: 'e', proc: '', keys: ['abcdef012345'] };
     const a = transcriptHash({ ...base, worker: 'ab', variant: 'c' }, { ...base, worker: 'x', variant: 'y' });
     const b = transcriptHash({ ...base, worker: 'a', variant: 'bc' }, { ...base, worker: 'x', variant: 'y' });
     expect(a.equals(b)).toBe(false);
   });
 
   it('transcriptHash depends on which hello is the client and which the server', () => {
-    const c = { v: 2 as const, ...CLIENT, nonce: 'n1', eph: 'e1', keys: ['abcdef012345'] };
-    const s = { v: 2 as const, ...SERVER, nonce: 'n2', eph: 'e2', keys: ['abcdef012345'] };
+    const c = { v: 2 as const, ...CLIENT, nonce: 'n1', eph: 'e1', proc: '', keys: ['abcdef012345'] };
+    const s = { v: 2 as const, ...SERVER, nonce: 'n2', eph: 'e2', proc: '', keys: ['abcdef012345'] };
     expect(transcriptHash(c, s).equals(transcriptHash(s, c))).toBe(false);
   });
 

@@ -132,6 +132,7 @@ describe('logs of a node', () => {
         logger,
         maxFrameSize: 1 << 20,
         maxPending: 10,
+        heartbeat: { interval: 2000, timeout: 2500 },
       },
     );
     try {

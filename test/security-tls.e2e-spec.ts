@@ -147,6 +147,7 @@ describe('identities with TLS (certificates on every link)', () => {
             logger,
             maxFrameSize: 1 << 20,
             maxPending: 10,
+            heartbeat: { interval: 2000, timeout: 2500 },
             tls: { key: cert.key, cert: cert.cert, ca: bundle } satisfies MeshTlsOptions,
           },
         );

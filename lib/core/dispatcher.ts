@@ -4,7 +4,7 @@ import { lookupOwn, type LocalCommand } from './command-spec.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { describe, serializeHandlerError, toSerialized } from './handler-errors.js';
 import type { MeshLogger } from './logger.js';
-import { encode, readCalleeMessage } from './protocol.js';
+import { encode, Msg, readCalleeMessage } from './protocol.js';
 import type { CommandQueue } from './queue/command-queue.js';
 import { observeRequest, type ObservedRequest } from './telemetry/server-telemetry.js';
 
@@ -65,6 +65,7 @@ export class Dispatcher {
   handle(sink: ReplySink, message: unknown[]): void {
     const request = readCalleeMessage(message);
     if (!request) return;
+    if (request[0] === Msg.PING) return this.reply(sink, encode.pong());
     const id = request[1];
     const head = request[2];
     const payload = request[3];

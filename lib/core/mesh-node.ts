@@ -26,6 +26,7 @@ import { createMemoryQueueBackend } from './queue/memory-queue.js';
 import { observeCall } from './telemetry/client-telemetry.js';
 import { observeQueued } from './telemetry/server-telemetry.js';
 import { enableTelemetry, gaugeSources, telemetry, type GaugeSource } from './telemetry/telemetry-state.js';
+import { MESH_LINK_BACKSTOP } from './node/link-liveness.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -97,10 +98,9 @@ export class MeshNode extends EventEmitter {
       handshakesPerSecond: options.handshakesPerSecond,
       maxUnauthenticated: options.maxUnauthenticated,
       dispatcher: this.dispatcher,
-      heartbeat: {
-        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
-        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
-      },
+      // The callers' heartbeat (node/link-liveness.ts) is the liveness check of these links;
+      // engine.io's ping only ends a connection nothing else ended.
+      heartbeat: MESH_LINK_BACKSTOP,
       ...(options.tls ? { tls: options.tls } : {}),
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));
@@ -115,6 +115,10 @@ export class MeshNode extends EventEmitter {
       maxFrameSize,
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
+      heartbeat: {
+        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+      },
       ...(options.tls ? { tls: options.tls } : {}),
       onPeerEvent: (event, payload) => this.emit(event, payload),
       onChange: () => this.linkReporter.changed(),

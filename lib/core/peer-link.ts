@@ -17,6 +17,7 @@ import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
 import { hardDisconnect, type LinkAgent } from './connection-tracker.js';
+import { joinLiveness, type LivenessTicket, type LivenessTimes } from './node/link-liveness.js';
 import { linkTransport } from './tls/link-transport.js';
 import type { MeshTlsOptions } from './tls/tls-options.js';
 
@@ -31,6 +32,8 @@ export interface PeerLinkOptions {
   maxPending: number;
   /** Each attempt must end its handshake (WELCOME) within this many ms, else it is redialed (default 5000). */
   handshakeTimeout?: number;
+  /** The heartbeat shared with the other links to the same process (node/link-liveness.ts). */
+  heartbeat: LivenessTimes;
   /** TLS mode: dial over TLS and accept only a certificate naming the peer's worker. */
   tls?: MeshTlsOptions;
 }
@@ -56,6 +59,9 @@ export class PeerLink extends EventEmitter {
   private readonly deadline: HandshakeDeadline;
   private readonly opening: HandshakeDeadline;
   private readonly agent: LinkAgent;
+  /** The peer's process, as its hello named it: links to one process share a heartbeat. */
+  private proc = '';
+  private liveness: LivenessTicket | undefined;
 
   constructor(
     public info: PeerInfo,
@@ -169,6 +175,7 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'closed';
+    this.leaveLiveness();
     this.redial.cancel();
     this.deadline.disarm();
     this.opening.disarm();
@@ -201,6 +208,7 @@ export class PeerLink extends EventEmitter {
       }
       this.socket.emit(Events.PROOF, result.proof);
       session = result.session;
+      this.proc = result.proc;
     } catch (err) {
       this.logAuthFailure((err as Error).message);
       this.socket.disconnect();
@@ -219,6 +227,7 @@ export class PeerLink extends EventEmitter {
   private onMessage(raw: unknown[]): void {
     const message = readCallerMessage(raw);
     if (!message) return;
+    this.liveness?.heard();
     switch (message[0]) {
       case Msg.RESULT:
       case Msg.ERROR:
@@ -234,6 +243,11 @@ export class PeerLink extends EventEmitter {
           this.left = false;
           this.connectFailures.succeeded(`link to ${this.label} up`);
           this.redial.reset();
+          this.liveness = joinLiveness(
+            { worker: this.info.worker, host: this.info.host, proc: this.proc },
+            this.options.heartbeat,
+            { ping: () => this.ping(), lost: (silentMs) => this.onSilence(silentMs) },
+          );
           this.emit('ready');
         }
         return;
@@ -246,6 +260,8 @@ export class PeerLink extends EventEmitter {
         return;
       case Msg.DENIED:
         this.onDeny(message[1]);
+        return;
+      case Msg.PONG: // heard() above is all it is for
         return;
       default:
         return;
@@ -269,6 +285,7 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed' || this.state === 'denied') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'connecting';
+    this.leaveLiveness();
     this.deadline.disarm();
     this.opening.disarm();
     this.channel?.close();
@@ -282,6 +299,26 @@ export class PeerLink extends EventEmitter {
         if (this.state === 'connecting' && !this.socket.active) this.socket.connect();
       });
     }
+  }
+
+  private ping(): boolean {
+    if (!this.channel || (this.state !== 'ready' && this.state !== 'leaving')) return false;
+    this.channel.send(encode.ping());
+    return true;
+  }
+
+  /** Its process stopped answering the shared heartbeat: the connection is dead, however TCP sees it. */
+  private onSilence(silentMs: number): void {
+    this.liveness = undefined;
+    this.options.logger.warn(`link to ${this.label} dropped: nothing heard from its process for ${Math.round(silentMs)} ms`);
+    this.onDisconnect('heartbeat timeout');
+    // Dropping the TCP connection ends socket.io's, which then redials on its own.
+    this.agent.destroyAll();
+  }
+
+  private leaveLiveness(): void {
+    this.liveness?.leave();
+    this.liveness = undefined;
   }
 
   /** A peer that accepted the connection but did not open it or finish the handshake in time: redial. */

@@ -19,6 +19,10 @@ export const Msg = {
   WELCOME: 5,
   /** [DENIED, SerializedMeshError] callee -> caller, then the socket closes */
   DENIED: 6,
+  /** [PING] caller -> callee: the heartbeat of every link between two processes (node/link-liveness.ts) */
+  PING: 7,
+  /** [PONG] callee -> caller: the answer to a PING */
+  PONG: 8,
   /** [REGISTER, Registration] worker -> manager */
   REGISTER: 10,
   /** [REGISTERED, { variant, host }] manager -> worker */
@@ -102,6 +106,8 @@ export type ResultMessage = [typeof Msg.RESULT, number, unknown?];
 export type ErrorMessage = [typeof Msg.ERROR, number, unknown];
 export type LeavingMessage = [typeof Msg.LEAVING];
 export type WelcomeMessage = [typeof Msg.WELCOME];
+export type PingMessage = [typeof Msg.PING];
+export type PongMessage = [typeof Msg.PONG];
 export type DeniedMessage = [typeof Msg.DENIED, Partial<SerializedMeshError> | undefined];
 /** The registration comes from the network: `parseRegistration` checks it. */
 export type RegisterMessage = [typeof Msg.REGISTER, unknown];
@@ -113,9 +119,9 @@ export type TopologyMessage = [typeof Msg.TOPOLOGY, Topology];
 export type RefusedMessage = [typeof Msg.REFUSED, Partial<SerializedMeshError> | undefined];
 
 /** What a callee (mesh server) receives from its callers. */
-export type CalleeMessage = RequestMessage;
+export type CalleeMessage = RequestMessage | PingMessage;
 /** What a caller (peer link) receives from a callee. */
-export type CallerMessage = ResultMessage | ErrorMessage | LeavingMessage | WelcomeMessage | DeniedMessage;
+export type CallerMessage = ResultMessage | ErrorMessage | LeavingMessage | WelcomeMessage | DeniedMessage | PongMessage;
 /** What the manager receives from a worker. */
 export type ManagerMessage = RegisterMessage | UnregisterMessage | LinksMessage;
 /** What a worker's manager link receives. */
@@ -156,6 +162,12 @@ export const encode = {
   welcome(): string {
     return `[${Msg.WELCOME}]`;
   },
+  ping(): string {
+    return `[${Msg.PING}]`;
+  },
+  pong(): string {
+    return `[${Msg.PONG}]`;
+  },
   denied(error: SerializedMeshError): string {
     return JSON.stringify([Msg.DENIED, error]);
   },
@@ -181,8 +193,9 @@ export const encode = {
 
 const isId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value);
 
-/** A request, or undefined for anything else (another kind, a malformed id or command name). */
+/** A request or a ping, or undefined for anything else (another kind, a malformed id or command name). */
 export function readCalleeMessage(message: unknown[]): CalleeMessage | undefined {
+  if (message[0] === Msg.PING) return [Msg.PING];
   if (message[0] !== Msg.REQUEST || !isId(message[1])) return undefined;
   const head = message[2];
   if (
@@ -200,7 +213,8 @@ export function readCallerMessage(message: unknown[]): CallerMessage | undefined
       return isId(message[1]) ? (message as ResultMessage | ErrorMessage) : undefined;
     case Msg.LEAVING:
     case Msg.WELCOME:
-      return message as LeavingMessage | WelcomeMessage;
+    case Msg.PONG:
+      return message as LeavingMessage | WelcomeMessage | PongMessage;
     case Msg.DENIED:
       return [Msg.DENIED, asErrorShape(message[1])];
     default:

@@ -11,12 +11,13 @@ import {
 } from 'node:crypto';
 import { MeshError, MeshErrorCode } from '../errors.js';
 import { isMeshName, MESH_NAME_RULE } from '../mesh-name.js';
+import { PROCESS_ID, PROCESS_ID_PATTERN } from '../process-id.js';
 import type { MeshKey, MeshKeys } from './mesh-keys.js';
 
 /**
  * The mutual-proof handshake, run on every connection before any frame:
- *   client -> server  hello   {role, worker, variant, nonce, eph, keys}        (in socket.io `auth`)
- *   server -> client  hello   {role, worker, variant, nonce, eph, keys, mac}  mac = HMAC(authKey, "server" | th)
+ *   client -> server  hello   {role, worker, variant, proc, nonce, eph, keys}        (in socket.io `auth`)
+ *   server -> client  hello   {role, worker, variant, proc, nonce, eph, keys, mac}  mac = HMAC(authKey, "server" | th)
  *   client -> server  proof   {mac}                                            mac = HMAC(authKey, "client" | th)
  * `keys` names keys by their non-secret keyId: the client offers every key it holds (current
  * first), the server answers with the one it picked (its own first key the client also holds),
@@ -44,6 +45,8 @@ export interface HelloMessage extends HandshakeIdentity {
   nonce: string;
   /** Ephemeral X25519 public key, raw 32 bytes, base64url. */
   eph: string;
+  /** The sender's PROCESS_ID ('' from a sender that names none: its links then share no heartbeat). */
+  proc: string;
 }
 
 export interface ServerHelloMessage extends HelloMessage {
@@ -87,6 +90,9 @@ export function parseHello(input: unknown, expectMac: boolean): HelloMessage & {
     if (!isMeshName(h[field])) throw authFailed(`handshake: field '${field}' is not a name (${MESH_NAME_RULE})`);
   }
   if (!['worker', 'manager', 'caller', 'callee'].includes(h.role as string)) throw authFailed('handshake: unknown role');
+  if (h.proc !== undefined && (typeof h.proc !== 'string' || !PROCESS_ID_PATTERN.test(h.proc))) {
+    throw authFailed(`handshake: field 'proc' invalid`);
+  }
   if (expectMac && (typeof h.mac !== 'string' || h.mac.length > MAX_FIELD)) throw authFailed('handshake: mac missing');
   const keys = h.keys;
   const most = expectMac ? 1 : MAX_OFFERED_KEYS;
@@ -106,6 +112,7 @@ export function parseHello(input: unknown, expectMac: boolean): HelloMessage & {
     variant: h.variant as string,
     nonce: h.nonce as string,
     eph: h.eph as string,
+    proc: (h.proc as string | undefined) ?? '',
     mac: expectMac ? (h.mac as string) : undefined,
   };
 }
@@ -124,7 +131,7 @@ function lengthPrefixed(parts: string[]): Buffer {
 /** Transcript hash over both hellos, in client-then-server order, unambiguous by length prefixes. */
 export function transcriptHash(client: HelloMessage, server: HelloMessage): Buffer {
   // keyIds are hex, so ',' joins them unambiguously.
-  const fields = (h: HelloMessage) => [h.role, h.worker, h.variant, h.nonce, h.eph, h.keys.join(',')];
+  const fields = (h: HelloMessage) => [h.role, h.worker, h.variant, h.proc, h.nonce, h.eph, h.keys.join(',')];
   return createHash('sha256')
     .update(lengthPrefixed(['socket-mesh/v2/handshake', ...fields(client), ...fields(server)]))
     .digest();
@@ -190,12 +197,20 @@ export class HandshakeInitiator {
       ...identity,
       nonce: randomBytes(32).toString('base64'),
       eph: this.ephemeral.publicRaw,
+      proc: PROCESS_ID,
       keys: keys.ring.map((k) => k.keyId),
     };
   }
 
   /** Verifies the server's proof; returns our proof and the session keys. Throws MESH_AUTH_FAILED. */
-  onServerHello(input: unknown): { proof: ProofMessage; session: SessionKeys; peer: HandshakeIdentity; keyId: string } {
+  onServerHello(input: unknown): {
+    proof: ProofMessage;
+    session: SessionKeys;
+    peer: HandshakeIdentity;
+    keyId: string;
+    /** The server's PROCESS_ID, proven by its MAC ('' when it named none). */
+    proc: string;
+  } {
     const server = parseHello(input, true);
     const key = this.keys.ring.find((k) => k.keyId === server.keys[0]);
     const th = transcriptHash(this.hello, server);
@@ -208,6 +223,7 @@ export class HandshakeInitiator {
       session: deriveSessionKeys(key, shared, th, 'client'),
       peer: { role: server.role, worker: server.worker, variant: server.variant },
       keyId: key.keyId,
+      proc: server.proc,
     };
   }
 }
@@ -237,6 +253,7 @@ export class HandshakeResponder {
       ...identity,
       nonce: randomBytes(32).toString('base64'),
       eph: this.ephemeral.publicRaw,
+      proc: PROCESS_ID,
       keys: [key.keyId],
     };
     this.th = transcriptHash(this.client, server);

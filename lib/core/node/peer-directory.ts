@@ -6,6 +6,7 @@ import type { MeshTlsOptions } from '../tls/tls-options.js';
 import type { LinkReport, PeerInfo, Topology } from '../protocol.js';
 import { PeerGroup } from './peer-group.js';
 import type { MeshEventPayload, PeerDescriptor } from './types.js';
+import type { LivenessTimes } from './link-liveness.js';
 
 export interface PeerDirectoryOptions {
   self: { worker: string; variant: string };
@@ -17,6 +18,8 @@ export interface PeerDirectoryOptions {
   maxPending: number;
   /** Handshake deadline of each outgoing attempt, ms. */
   handshakeTimeout?: number;
+  /** The heartbeat of the links this node opens (see PeerLinkOptions.heartbeat). */
+  heartbeat: LivenessTimes;
   /** TLS mode (see PeerLinkOptions.tls). */
   tls?: MeshTlsOptions;
   /** 'peer.connected' / 'peer.disconnected' of outgoing links. */
@@ -138,8 +141,17 @@ export class PeerDirectory {
       group = new PeerGroup<PeerLink>(info.worker);
       this.groups.set(info.worker, group);
     }
-    const { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout, tls } = this.options;
-    const link = new PeerLink(info, { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout, ...(tls ? { tls } : {}) });
+    const { self, keys, logger, maxFrameSize, maxPending, handshakeTimeout, heartbeat, tls } = this.options;
+    const link = new PeerLink(info, {
+      self,
+      keys,
+      logger,
+      maxFrameSize,
+      maxPending,
+      handshakeTimeout,
+      heartbeat,
+      ...(tls ? { tls } : {}),
+    });
     // Into the group first: its cache must be right before the listeners below run.
     group.add(link);
     const payload = { worker: info.worker, variant: info.variant, direction: 'outgoing' as const };

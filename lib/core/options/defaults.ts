@@ -24,9 +24,12 @@ export const DEFAULTS = Object.freeze({
   handshakesPerSecond: 100,
   /** Connections that have not proven the keys yet, at once, per port (manager and mesh ports). */
   maxUnauthenticated: 256,
-  /** Liveness ping period of every mesh and manager link, ms (the accepting side's value rules a link). */
+  /**
+   * ms of silence before a liveness ping: on the links a node opens (one ping per other process,
+   * node/link-liveness.ts), and on workers' connections to the manager (the manager's value).
+   */
   heartbeatInterval: 2000,
-  /** A link whose peer does not answer a ping within this many ms is dropped (silent partition: ≤ interval + timeout). */
+  /** Links whose peer does not answer a ping within this many ms are dropped (silent partition: ≤ interval + timeout). */
   heartbeatTimeout: 2500,
   queue: Object.freeze({
     /** Memory queues: requests stored and unfinished per queue. */
