@@ -111,6 +111,8 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
   return { http, io };
 }
 
+const LISTEN_BACKLOG = 4096;
+
 /**
  * `server.listen` as a promise that rejects on EADDRINUSE and the like; a server made by
  * createSocketServer gets its socket.io attached first.
@@ -122,7 +124,10 @@ export async function listen(server: HttpServer, port: number, host?: string): P
   if (io?.isClosed) throw new Error('closed before it listened');
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // A thousand workers redialing a restarted manager at once overflow Node's default backlog
+    // of 511: the dropped SYNs come back only after TCP's 1 s and 3 s retransmits, past the
+    // dialers' 2 s connect timeout. The kernel caps it at net.core.somaxconn.
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
