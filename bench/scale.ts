@@ -148,7 +148,14 @@ async function runSize(instances: number): Promise<Row> {
   const restartedCpuAtReady = await cpuOf([restarted.child]);
   // A restart that does not complete must still stop every process (they would hold the bench lock).
   try {
-    row.restartMs = await restarted.child.request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000);
+    row.restartMs = await restarted.child
+      .request<number>('waitRegistered', { n: total, timeoutMs: 120_000 }, 130_000)
+      .catch(async (err: Error) => {
+        const where = await Promise.all(hosts.map((h) => h.child.request('progress', undefined, 10_000).catch(() => undefined)));
+        console.error(`[scale] ${instances}: restart: ${err.message}; progress per process:`);
+        for (const [i, w] of where.entries()) console.error(`  ${hosts[i]!.child.name}: ${JSON.stringify(w)}`);
+        throw err;
+      });
     row.restartCpuS =
       (await cpuOf(hosts.map((h) => h.child))) - hostCpuBefore + (await cpuOf([restarted.child])) - restartedCpuAtReady;
   } finally {

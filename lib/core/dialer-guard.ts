@@ -14,6 +14,9 @@ const PAYLOAD_MARGIN = 2048;
  */
 function dialerSocketOptions(maxFrameSize: number): Partial<ManagerOptions & SocketOptions> {
   return {
+    // Every link has its own Manager (its own agent and deadlines): socket.io-client would
+    // otherwise keep the first Manager of each URL in a process-wide cache for good.
+    forceNew: true,
     perMessageDeflate: false as unknown as { threshold: number },
     maxPayload: maxFrameSize + PAYLOAD_MARGIN,
   } as Partial<ManagerOptions & SocketOptions>;
