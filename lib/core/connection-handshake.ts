@@ -114,6 +114,25 @@ export class ClientHandshake {
     cb({ hello: this.initiator.hello });
   };
 
+  /**
+   * Verifies the hello of the callee `expected` names (a peer link's attempt): its result, or
+   * the variant found at that address instead (another process holds the port now). Throws
+   * MESH_AUTH_FAILED when it is not that worker's callee or does not prove the keys.
+   */
+  completeWithCallee(
+    serverHello: unknown,
+    expected: { worker: string; variant: string; host: string; port: number },
+  ): ReturnType<HandshakeInitiator['onServerHello']> | { otherVariant: string } {
+    const result = this.complete(serverHello);
+    if (result.peer.role !== 'callee' || result.peer.worker !== expected.worker) {
+      throw new MeshError(
+        MeshErrorCode.AUTH_FAILED,
+        `expected ${expected.worker} at ${expected.host}:${expected.port}, found ${result.peer.role} ${result.peer.worker}`,
+      );
+    }
+    return result.peer.variant === expected.variant ? result : { otherVariant: result.peer.variant };
+  }
+
   /** Verifies the server hello of the current attempt. Throws MESH_AUTH_FAILED. */
   complete(serverHello: unknown): ReturnType<HandshakeInitiator['onServerHello']> {
     if (!this.initiator) throw new MeshError(MeshErrorCode.AUTH_FAILED, 'handshake: server hello before our hello');

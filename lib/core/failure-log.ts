@@ -84,3 +84,39 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
 }
+
+/**
+ * What a peer link says while it cannot get through: connect failures through a FailureLog,
+ * handshake failures once per outage (at error: usually other keys), and nothing beyond debug
+ * once the peer announced it leaves.
+ */
+export class LinkFailures {
+  private authFailures = 0;
+  private readonly connects: FailureLog;
+  /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
+  left = false;
+
+  constructor(
+    private readonly logger: MeshLogger,
+    private readonly label: () => string,
+  ) {
+    this.connects = new FailureLog(logger);
+  }
+
+  connectFailed(why: string): void {
+    const message = `link to ${this.label()} failed to connect: ${why}`;
+    if (this.left) this.logger.debug(message);
+    else this.connects.failed(message);
+  }
+
+  authFailed(message: string): void {
+    if (this.authFailures++ === 0) this.logger.error(`link to ${this.label()}: ${message}`);
+  }
+
+  /** The link is up: the next outage is news again. */
+  up(): void {
+    this.authFailures = 0;
+    this.left = false;
+    this.connects.succeeded(`link to ${this.label()} up`);
+  }
+}

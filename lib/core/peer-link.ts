@@ -6,18 +6,18 @@ import { dialLink, HandshakeDeadline, OPEN_WAIT_MS } from './dialer-guard.js';
 import type { MeshKeys } from './crypto/mesh-keys.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 import { describeConnectError } from './connect-error.js';
-import { FailureLog } from './failure-log.js';
+import { LinkFailures } from './failure-log.js';
 import { formatHost } from './link-address.js';
 import { socketIoClient } from './lazy-socket-io.js';
 import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
-import { PendingCalls, reportOutcome, type InstanceHealth } from './pending-calls.js';
+import { PendingCalls, type InstanceHealth } from './pending-calls.js';
 import { encode, Events, Msg, readCallerMessage, type PeerInfo } from './protocol.js';
 import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { outgoingTraceJson } from './telemetry/client-telemetry.js';
 import { hardDisconnect, type LinkAgent } from './connection-tracker.js';
-import { joinLiveness, type LivenessTicket, type LivenessTimes } from './node/link-liveness.js';
+import { LinkHeartbeat, type LivenessTimes } from './node/link-liveness.js';
 import { linkTransport } from './tls/link-transport.js';
 import type { MeshTlsOptions } from './tls/tls-options.js';
 
@@ -51,17 +51,14 @@ export class PeerLink extends EventEmitter {
   private readonly handshake: ClientHandshake;
   private channel: SecureChannel | undefined;
   private readonly pending = new PendingCalls(this);
-  private authFailuresLogged = 0;
-  private readonly connectFailures: FailureLog;
-  /** The peer announced it leaves: failing to reach it afterwards is expected, not news. */
-  private left = false;
+  private readonly failures: LinkFailures;
   private readonly redial = new Redial(250, 5000);
   private readonly deadline: HandshakeDeadline;
   private readonly opening: HandshakeDeadline;
   private readonly agent: LinkAgent;
   /** The peer's process, as its hello named it: links to one process share a heartbeat. */
   private proc = '';
-  private liveness: LivenessTicket | undefined;
+  private readonly heartbeat: LinkHeartbeat;
 
   constructor(
     public info: PeerInfo,
@@ -72,7 +69,8 @@ export class PeerLink extends EventEmitter {
     this.deadline = new HandshakeDeadline(options.handshakeTimeout ?? 5000, () =>
       this.onHandshakeDeadline(`no handshake within ${options.handshakeTimeout ?? 5000} ms`),
     );
-    this.connectFailures = new FailureLog(options.logger);
+    this.failures = new LinkFailures(options.logger, () => this.label);
+    this.heartbeat = new LinkHeartbeat(options.heartbeat, { ping: () => this.ping(), lost: (ms) => this.onSilence(ms) });
     // Loaded: links exist only once the manager link (which loads it) has had a topology.
     const transport = linkTransport(options.tls, info.worker);
     this.agent = transport.agent;
@@ -95,16 +93,12 @@ export class PeerLink extends EventEmitter {
     // In clear, before the keys are proven, a refusal is a hint: anyone on the path can send one.
     // Only a sealed DENIED ends the link; this one just ends the attempt (the server hangs up).
     this.socket.on(Events.DENY, (error: Partial<SerializedMeshError> | undefined) =>
-      this.logAuthFailure(
+      this.failures.authFailed(
         `refused before the handshake: ${typeof error?.message === 'string' ? error.message.slice(0, 200) : 'no reason'}`,
       ),
     );
     this.socket.on('disconnect', (reason: string) => this.onDisconnect(reason));
-    this.socket.on('connect_error', (err: Error) => {
-      const message = `link to ${this.label} failed to connect: ${describeConnectError(err)}`;
-      if (this.left) this.options.logger.debug(message);
-      else this.connectFailures.failed(message);
-    });
+    this.socket.on('connect_error', (err: Error) => this.failures.connectFailed(describeConnectError(err)));
   }
 
   get variant(): string {
@@ -146,13 +140,11 @@ export class PeerLink extends EventEmitter {
   ): Promise<unknown> {
     const channel = this.channel;
     if (this.state !== 'ready' || !channel) {
-      return this.refuse(health, this.pending.error(MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command));
+      return this.pending.refuse(health, MeshErrorCode.PEER_DISCONNECTED, `${this.label} is not connected`, command);
     }
-    if (this.pending.size >= this.options.maxPending) {
-      return this.refuse(
-        health,
-        this.pending.error(MeshErrorCode.OVERLOADED, `${this.pending.size} calls already in flight to ${this.label}`, command),
-      );
+    if (!this.hasRoom) {
+      const message = `${this.pending.size} calls already in flight to ${this.label}`;
+      return this.pending.refuse(health, MeshErrorCode.OVERLOADED, message, command);
     }
     const id = this.pending.nextRequestId();
     const json = encode.request(id, command, payloadJson, metadataJson, outgoingTraceJson(this.info.variant));
@@ -160,14 +152,9 @@ export class PeerLink extends EventEmitter {
       channel.send(json);
     } catch (err) {
       const e = err as MeshError;
-      return this.refuse(health, this.pending.error(e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command));
+      return this.pending.refuse(health, e.code ?? MeshErrorCode.BAD_REQUEST, e.message, command);
     }
     return this.pending.track(id, command, timeoutMs, health);
-  }
-
-  private refuse(health: InstanceHealth | undefined, error: MeshError): Promise<never> {
-    reportOutcome(health, this.info.variant, error);
-    return Promise.reject(error);
   }
 
   /** Closes for good: no reconnect; calls in flight fail with MESH_PEER_DISCONNECTED. */
@@ -175,7 +162,7 @@ export class PeerLink extends EventEmitter {
     if (this.state === 'closed') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'closed';
-    this.leaveLiveness();
+    this.heartbeat.leave();
     this.redial.cancel();
     this.deadline.disarm();
     this.opening.disarm();
@@ -190,31 +177,24 @@ export class PeerLink extends EventEmitter {
 
   private onHello(hello: unknown): void {
     if (this.state === 'closed') return;
-    let session;
+    let result;
     try {
-      const result = this.handshake.complete(hello);
-      if (result.peer.role !== 'callee' || result.peer.worker !== this.info.worker) {
-        throw new MeshError(
-          MeshErrorCode.AUTH_FAILED,
-          `expected ${this.info.worker} at ${this.info.host}:${this.info.port}, found ${result.peer.role} ${result.peer.worker}`,
-        );
-      }
-      if (result.peer.variant !== this.info.variant) {
-        // Another process now holds that port (a restart with a new variant): the manager
-        // will list it separately; this link waits until the topology drops the old one.
-        this.options.logger.debug(`${this.label}: found ${result.peer.variant} at its address instead`);
-        this.socket.disconnect(); // emits 'disconnect', which schedules the retry
-        return;
-      }
-      this.socket.emit(Events.PROOF, result.proof);
-      session = result.session;
-      this.proc = result.proc;
+      result = this.handshake.completeWithCallee(hello, this.info);
     } catch (err) {
-      this.logAuthFailure((err as Error).message);
+      this.failures.authFailed((err as Error).message);
       this.socket.disconnect();
       return;
     }
-    this.channel = new SecureChannel(this.socket, session, {
+    if ('otherVariant' in result) {
+      // Another process now holds that port (a restart with a new variant): the manager
+      // will list it separately; this link waits until the topology drops the old one.
+      this.options.logger.debug(`${this.label}: found ${result.otherVariant} at its address instead`);
+      this.socket.disconnect(); // emits 'disconnect', which schedules the retry
+      return;
+    }
+    this.socket.emit(Events.PROOF, result.proof);
+    this.proc = result.proc;
+    this.channel = new SecureChannel(this.socket, result.session, {
       maxFrameSize: this.options.maxFrameSize,
       onMessage: (message) => this.onMessage(message),
       onViolation: (reason) => {
@@ -227,7 +207,7 @@ export class PeerLink extends EventEmitter {
   private onMessage(raw: unknown[]): void {
     const message = readCallerMessage(raw);
     if (!message) return;
-    this.liveness?.heard();
+    this.heartbeat.heard();
     switch (message[0]) {
       case Msg.RESULT:
       case Msg.ERROR:
@@ -239,21 +219,15 @@ export class PeerLink extends EventEmitter {
           this.deadline.disarm();
           this.agent.settled();
           this.state = 'ready';
-          this.authFailuresLogged = 0;
-          this.left = false;
-          this.connectFailures.succeeded(`link to ${this.label} up`);
+          this.failures.up();
           this.redial.reset();
-          this.liveness = joinLiveness(
-            { worker: this.info.worker, host: this.info.host, proc: this.proc },
-            this.options.heartbeat,
-            { ping: () => this.ping(), lost: (silentMs) => this.onSilence(silentMs) },
-          );
+          this.heartbeat.join({ worker: this.info.worker, host: this.info.host, proc: this.proc });
           this.emit('ready');
         }
         return;
       case Msg.LEAVING:
         if (this.state === 'ready') {
-          this.left = true;
+          this.failures.left = true;
           this.state = 'leaving';
           this.emit('down');
         }
@@ -278,14 +252,14 @@ export class PeerLink extends EventEmitter {
       this.emit('denied', message);
       return;
     }
-    this.logAuthFailure(textForLog(message));
+    this.failures.authFailed(textForLog(message));
   }
 
   private onDisconnect(reason: string): void {
     if (this.state === 'closed' || this.state === 'denied') return;
     const wasUp = this.state === 'ready' || this.state === 'leaving';
     this.state = 'connecting';
-    this.leaveLiveness();
+    this.heartbeat.leave();
     this.deadline.disarm();
     this.opening.disarm();
     this.channel?.close();
@@ -309,29 +283,18 @@ export class PeerLink extends EventEmitter {
 
   /** Its process stopped answering the shared heartbeat: the connection is dead, however TCP sees it. */
   private onSilence(silentMs: number): void {
-    this.liveness = undefined;
     this.options.logger.warn(`link to ${this.label} dropped: nothing heard from its process for ${Math.round(silentMs)} ms`);
     this.onDisconnect('heartbeat timeout');
     // Dropping the TCP connection ends socket.io's, which then redials on its own.
     this.agent.destroyAll();
   }
 
-  private leaveLiveness(): void {
-    this.liveness?.leave();
-    this.liveness = undefined;
-  }
-
   /** A peer that accepted the connection but did not open it or finish the handshake in time: redial. */
   private onHandshakeDeadline(what: string): void {
     if (this.state !== 'connecting') return;
-    this.logAuthFailure(`${what}; redialing`);
+    this.failures.authFailed(`${what}; redialing`);
     const wasConnected = this.socket.connected;
     this.socket.disconnect(); // when connected, emits 'disconnect', which schedules the retry
     if (!wasConnected) this.onDisconnect('handshake deadline');
-  }
-
-  private logAuthFailure(message: string): void {
-    // One line per outage, not one per reconnect attempt.
-    if (this.authFailuresLogged++ === 0) this.options.logger.error(`link to ${this.label}: ${message}`);
   }
 }

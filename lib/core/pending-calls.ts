@@ -97,6 +97,13 @@ export class PendingCalls {
     this.deadlines.stop();
   }
 
+  /** A call that never left: fails at once with `code`, and `health` hears of it. */
+  refuse(health: InstanceHealth | undefined, code: MeshError['code'], message: string, command: string): Promise<never> {
+    const error = this.error(code, message, command);
+    reportOutcome(health, this.target.variant, error);
+    return Promise.reject(error);
+  }
+
   error(code: MeshError['code'], message: string, command: string): MeshError {
     return new MeshError(code, message, { worker: this.target.worker, variant: this.target.variant, command });
   }

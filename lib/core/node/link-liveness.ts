@@ -150,3 +150,34 @@ export function joinLiveness(
   }
   return group.add(member);
 }
+
+/** One link's place in its group, across its reconnects: in while the link is up, out while it is down. */
+export class LinkHeartbeat {
+  #ticket: LivenessTicket | undefined;
+
+  constructor(
+    private readonly times: LivenessTimes,
+    private readonly link: LivenessMember,
+  ) {}
+
+  /** The link is up (again), to the process its handshake named. */
+  join(remote: { worker: string; host: string; proc: string }): void {
+    this.leave();
+    this.#ticket = joinLiveness(remote, this.times, {
+      ping: () => this.link.ping(),
+      lost: (silentMs) => {
+        this.#ticket = undefined;
+        this.link.lost(silentMs);
+      },
+    });
+  }
+
+  heard(): void {
+    this.#ticket?.heard();
+  }
+
+  leave(): void {
+    this.#ticket?.leave();
+    this.#ticket = undefined;
+  }
+}
