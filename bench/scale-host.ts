@@ -29,6 +29,8 @@ export interface ScaleHostReport {
 const config = childConfig<ScaleHostConfig>();
 const nodes: SocketNode[] = [];
 let registered = 0;
+/** Peer links that came up and went down in this process (outgoing and incoming), while linking. */
+const linkEvents = { up: 0, down: 0 };
 /** What the instances logged, by shape (names and numbers blanked): why links did or did not come up. */
 const logged = new Map<string, number>();
 const count = (level: string) => (message: string) => {
@@ -89,6 +91,8 @@ serve(
             // All callers share 127.0.0.1, where a real fleet has one address per host: the
             // per-address pace is what 10 caller hosts at the default 100/s would get.
             handshakesPerSecond: 1000,
+            onConnection: () => linkEvents.up++,
+            onDisconnection: () => linkEvents.down++,
           }),
         );
       }
@@ -114,6 +118,7 @@ serve(
       loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e6),
       logged: [...logged].sort((a, b) => b[1] - a[1]).slice(0, 8),
+      linkEvents,
       links: config.worker === 'NodeA' ? nodes.reduce((sum, n) => sum + n.peers('NodeB').length, 0) : 0,
     }),
   },

@@ -176,12 +176,12 @@ for (const size of SIZES) {
   rows.push(row);
 }
 console.log(
-  '\n| NodeA instances | processes | all registered | fully linked | CPU s to link | links | manager RSS | manager restart: complete again | CPU s to restart | topology messages / join | workers compared / join |',
+  '\n| NodeA instances | processes | all registered | fully linked | CPU s to link | links | idle CPU s / s | manager RSS | manager restart: complete again | CPU s to restart | topology messages / join | workers compared / join |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.linkCpuS.toFixed(1)} | ${r.links} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.restartCpuS === undefined ? '–' : r.restartCpuS.toFixed(1)} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
+    `| ${r.instances} | ${r.processes} | ${(r.registeredMs / 1000).toFixed(2)} s | ${(r.linkedMs / 1000).toFixed(2)} s | ${r.linkCpuS.toFixed(1)} | ${r.links} | ${r.idleCpuPerS === undefined ? '–' : r.idleCpuPerS.toFixed(2)} | ${r.managerRssMiB.toFixed(0)} MiB | ${r.restartMs === undefined ? '–' : (r.restartMs / 1000).toFixed(2) + ' s'} | ${r.restartCpuS === undefined ? '–' : r.restartCpuS.toFixed(1)} | ${r.messagesPerJoin.toFixed(2)} | ${r.checksPerJoin.toFixed(1)} |`,
   );
 }
 
