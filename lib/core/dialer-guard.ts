@@ -47,11 +47,12 @@ export class HandshakeDeadline {
     private readonly onExpire: () => void,
   ) {}
 
-  arm(): void {
+  /** (Re)starts the deadline: `ms` from now (default: the one it was made with). */
+  arm(ms = this.ms): void {
     this.disarm();
-    if (!(this.ms > 0) || !Number.isFinite(this.ms)) return;
+    if (!(ms > 0) || !Number.isFinite(ms)) return;
     // Lag-tolerant: a HELLO or WELCOME that arrived while this process was busy is read first.
-    this.cancel = lagTolerantTimeout(this.ms, () => {
+    this.cancel = lagTolerantTimeout(ms, () => {
       this.cancel = undefined;
       this.onExpire();
     });

@@ -11,6 +11,7 @@ import type { MeshLogger } from './logger.js';
 import { textForLog } from './mesh-name.js';
 import { describeManager, managerSocketUrl, type ManagerAddress } from './link-address.js';
 import { encode, Events, Msg, readWorkerMessage, type LinkReport, type Registration } from './protocol.js';
+import { ADMISSION_MAX_WAIT_MS } from './manager/admission-queue.js';
 import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { hardDisconnect } from './connection-tracker.js';
@@ -129,9 +130,13 @@ export class ManagerLink extends EventEmitter {
         this.retryLater();
       }
     };
-    const deadline = new HandshakeDeadline(this.options.handshakeTimeout ?? 5000, () =>
-      expire(`finish the handshake within ${this.options.handshakeTimeout ?? 5000} ms`),
-    );
+    const handshakeMs = this.options.handshakeTimeout ?? 5000;
+    // Until the HELLO the wait is the manager's admission queue (it paces registrations per
+    // address, up to ADMISSION_MAX_WAIT_MS): expiring sooner would give up a turn the manager
+    // holds, and the redial would queue again at the back (a thousand workers behind one
+    // address at the default 100/s wait up to 10 s). From the HELLO on, the handshake timeout.
+    let phase = 'send its HELLO (admission turn)';
+    const deadline = new HandshakeDeadline(handshakeMs, () => expire(`${phase} in time`));
     this.deadline = deadline;
     const { socket, opening } = dialLink(client, url, {
       maxFrameSize: this.options.maxFrameSize,
@@ -140,7 +145,8 @@ export class ManagerLink extends EventEmitter {
         const attempt = ++this.authAttempt;
         const send = () => {
           if (attempt !== this.authAttempt || this.closed || this.socket !== socket) return;
-          deadline.arm();
+          phase = `send its HELLO (admission turn) within ${ADMISSION_MAX_WAIT_MS + handshakeMs} ms`;
+          deadline.arm(ADMISSION_MAX_WAIT_MS + handshakeMs);
           this.handshake.auth(cb);
         };
         if (this.options.canRegister) void this.options.canRegister.then(send);
@@ -154,7 +160,11 @@ export class ManagerLink extends EventEmitter {
     this.socket = socket;
     this.opening?.disarm();
     this.opening = opening;
-    socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
+    socket.on(Events.HELLO, (hello: unknown) => {
+      phase = `finish the handshake within ${handshakeMs} ms`;
+      deadline.arm();
+      this.onHello(socket, hello);
+    });
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
     socket.on('connect_error', (err: Error) =>
       this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`),

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
+ * Longest a registration waits for its turn before it is refused. A worker waits this long,
+ * plus its own handshake timeout, for the manager's HELLO (manager-link.ts).
+ */
+export const ADMISSION_MAX_WAIT_MS = 30_000;
+
+/**
  * Paces registrations per remote address instead of refusing a burst: up to `perSecond` at
  * once, then one every 1/perSecond s, each connection waiting its turn (it is already
  * connected and simply gets its HELLO later). Only a connection whose turn would come later
@@ -14,7 +20,7 @@ export class AdmissionQueue {
 
   constructor(
     perSecond: number,
-    private readonly maxWaitMs = 30_000,
+    private readonly maxWaitMs = ADMISSION_MAX_WAIT_MS,
     private readonly maxWaiting = 10_000,
     private readonly maxKeys = 10_000,
   ) {
