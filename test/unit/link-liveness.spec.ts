@@ -61,11 +61,15 @@ describe('one heartbeat for the links to one process', () => {
 
   it('traffic counts as an answer: a group that keeps hearing from its process sends no PING', async () => {
     const [link] = linksToOneProcess(1);
-    const traffic = setInterval(() => link!.ticket.heard(), 5);
-    const done = new EventEmitter();
-    setTimeout(() => done.emit('done'), TIMES.interval * 4);
-    await within(2000, done, 'done');
-    clearInterval(traffic);
+    const traffic = new EventEmitter();
+    let ticks = 0;
+    // Something arrives every 5 ms; 40 of them span five intervals.
+    const timer = setInterval(() => {
+      link!.ticket.heard();
+      if (++ticks === 40) traffic.emit('spanned');
+    }, 5);
+    await within(2000, traffic, 'spanned');
+    clearInterval(timer);
     expect(link!.pings).toBe(0);
     await within(2000, link!, 'ping');
   });
@@ -103,9 +107,11 @@ describe('one heartbeat for the links to one process', () => {
   it('a group whose links all left stops its timers (nothing keeps pinging)', async () => {
     const links = linksToOneProcess(2);
     for (const link of links) link.ticket.leave();
-    const done = new EventEmitter();
-    setTimeout(() => done.emit('done'), TIMES.interval * 3);
-    await within(2000, done, 'done');
+    // A group of another process, as the clock: its third PING means three intervals passed.
+    const [clock] = linksToOneProcess(1);
+    const counter = new EventEmitter();
+    clock!.on('ping', () => clock!.pings === 3 && counter.emit('third'));
+    await within(2000, counter, 'third');
     expect(links.map((l) => l.pings)).toEqual([0, 0]);
   });
 });
