@@ -6,7 +6,8 @@ import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js'
 import { Events } from './protocol.js';
 
 export interface AcceptedHandshake {
-  peer: HandshakeIdentity;
+  /** Who proved the keys, and its process (PROCESS_ID; '' when it named none). */
+  peer: HandshakeIdentity & { proc: string };
   session: SessionKeys;
   /**
    * Frames that arrived between the proof and the caller's `await` resuming: the dialing side

@@ -12,6 +12,8 @@ import { textForLog } from './mesh-name.js';
 import { describeManager, managerSocketUrl, type ManagerAddress } from './link-address.js';
 import { encode, Events, Msg, readWorkerMessage, type LinkReport, type Registration } from './protocol.js';
 import { ADMISSION_MAX_WAIT_MS } from './manager/admission-queue.js';
+import { LinkHeartbeat, type LivenessTimes } from './node/link-liveness.js';
+import { classifyRefusal } from './manager-refusal.js';
 import { Redial } from './redial.js';
 import { SecureChannel } from './secure-channel.js';
 import { hardDisconnect } from './connection-tracker.js';
@@ -30,6 +32,8 @@ export interface ManagerLinkOptions {
   tls?: MeshTlsOptions;
   /** The connection opens at once, the handshake (so the registration) once this resolved: keys derived, port listening. */
   canRegister?: Promise<void>;
+  /** The heartbeat shared with this process's other links to the same manager process (default 2000 / 2500). */
+  heartbeat?: LivenessTimes;
 }
 
 // A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
@@ -62,6 +66,9 @@ export class ManagerLink extends EventEmitter {
   private links: string | undefined;
   /** Counts socket.io-client's auth requests: one still waiting for canRegister is dropped once a newer attempt asked. */
   private authAttempt = 0;
+  /** The manager's process, as its hello named it: this process's links to it share a heartbeat. */
+  private managerProc = '';
+  private readonly heartbeat: LinkHeartbeat;
   registered = false;
 
   constructor(
@@ -71,6 +78,15 @@ export class ManagerLink extends EventEmitter {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
     this.failures = new FailureLog(options.logger);
+    this.heartbeat = new LinkHeartbeat(options.heartbeat ?? { interval: 2000, timeout: 2500 }, {
+      ping: () => this.ping(),
+      lost: (silentMs) => {
+        this.logFailure(`nothing heard from the manager for ${Math.round(silentMs)} ms; redialing`);
+        // The connection is dead however TCP sees it: drop it now; the 'disconnect' handler redials.
+        this.socket?.disconnect();
+        this.transport.agent.destroyAll();
+      },
+    });
     this.transport = linkTransport(options.tls, options.tls ? managerNameOf(options.tls) : 'manager');
   }
 
@@ -96,6 +112,7 @@ export class ManagerLink extends EventEmitter {
 
   close(): void {
     this.closed = true;
+    this.heartbeat.leave();
     this.redial.cancel();
     this.deadline?.disarm();
     this.opening?.disarm();
@@ -131,12 +148,8 @@ export class ManagerLink extends EventEmitter {
       }
     };
     const handshakeMs = this.options.handshakeTimeout ?? 5000;
-    // Until the HELLO the wait is the manager's admission queue (it paces registrations per
-    // address, up to ADMISSION_MAX_WAIT_MS): expiring sooner would give up a turn the manager
-    // holds, and the redial would queue again at the back (a thousand workers behind one
-    // address at the default 100/s wait up to 10 s). From the HELLO on, the handshake timeout.
-    let phase = 'send its HELLO (admission turn)';
-    const deadline = new HandshakeDeadline(handshakeMs, () => expire(`${phase} in time`));
+    let allowedMs = handshakeMs;
+    const deadline = new HandshakeDeadline(handshakeMs, () => expire(`finish the handshake within ${allowedMs} ms`));
     this.deadline = deadline;
     const { socket, opening } = dialLink(client, url, {
       maxFrameSize: this.options.maxFrameSize,
@@ -145,8 +158,8 @@ export class ManagerLink extends EventEmitter {
         const attempt = ++this.authAttempt;
         const send = () => {
           if (attempt !== this.authAttempt || this.closed || this.socket !== socket) return;
-          phase = `send its HELLO (admission turn) within ${ADMISSION_MAX_WAIT_MS + handshakeMs} ms`;
-          deadline.arm(ADMISSION_MAX_WAIT_MS + handshakeMs);
+          allowedMs = handshakeMs;
+          deadline.arm();
           this.handshake.auth(cb);
         };
         if (this.options.canRegister) void this.options.canRegister.then(send);
@@ -160,16 +173,21 @@ export class ManagerLink extends EventEmitter {
     this.socket = socket;
     this.opening?.disarm();
     this.opening = opening;
-    socket.on(Events.HELLO, (hello: unknown) => {
-      phase = `finish the handshake within ${handshakeMs} ms`;
-      deadline.arm();
-      this.onHello(socket, hello);
+    // A manager pacing registrations says when this one's turn comes: expiring first would give
+    // up the turn and queue again at the back (1,000 workers behind one address at 100/s wait up
+    // to 10 s). In clear, so bounded by the queue's own bound.
+    socket.on(Events.WAIT, (ms: unknown) => {
+      if (typeof ms !== 'number' || !(ms > 0)) return;
+      allowedMs = Math.round(Math.min(ms, ADMISSION_MAX_WAIT_MS) + handshakeMs);
+      deadline.arm(allowedMs);
     });
+    socket.on(Events.HELLO, (hello: unknown) => this.onHello(socket, hello));
     socket.on(Events.DENY, (error: SerializedMeshError) => this.onPlainRefusal(error));
     socket.on('connect_error', (err: Error) =>
       this.logFailure(`cannot reach the manager at ${url}: ${describeConnectError(err)}`),
     );
     socket.on('disconnect', (reason: string) => {
+      this.heartbeat.leave();
       deadline.disarm();
       this.opening?.disarm();
       this.channel?.close();
@@ -209,6 +227,7 @@ export class ManagerLink extends EventEmitter {
       return;
     }
     socket.emit(Events.PROOF, result.proof);
+    this.managerProc = result.proc;
     this.channel = new SecureChannel(socket, result.session, {
       maxFrameSize: this.options.maxFrameSize,
       onMessage: (message) => this.onMessage(message),
@@ -220,7 +239,11 @@ export class ManagerLink extends EventEmitter {
   private onMessage(raw: unknown[]): void {
     const message = readWorkerMessage(raw);
     if (!message) return;
+    this.heartbeat.heard();
     switch (message[0]) {
+      case Msg.PING:
+        this.channel?.send(encode.pong());
+        return;
       case Msg.REGISTERED:
         this.deadline?.disarm();
         this.plainRefusals = 0;
@@ -228,6 +251,7 @@ export class ManagerLink extends EventEmitter {
         this.redial.reset();
         this.failures.succeeded(`the manager at ${describeManager(this.options.manager)} is reachable`);
         if (this.links !== undefined) this.channel?.send(this.links);
+        this.heartbeat.join({ worker: 'manager', host: describeManager(this.options.manager), proc: this.managerProc });
         this.emit('registered', message[1]);
         return;
       case Msg.TOPOLOGY:
@@ -242,24 +266,10 @@ export class ManagerLink extends EventEmitter {
   }
 
   private onRefused(error: Partial<SerializedMeshError> | undefined): void {
-    if (isTransientRefusal(error)) {
-      // The manager is busy (its registration queue is full): not this worker's fault, and not
-      // fatal; the server-side disconnect that follows schedules a jittered retry.
-      this.logFailure(`the manager is busy (${textForLog(error?.message)}); retrying`);
-      return;
-    }
-    const reason = typeof error?.message === 'string' ? error.message : 'no reason given';
-    const err = new MeshError(
-      error?.code === MeshErrorCode.AUTH_FAILED ||
-        error?.code === MeshErrorCode.ACCESS_DENIED ||
-        error?.code === MeshErrorCode.SCHEMA_INVALID
-        ? error.code
-        : MeshErrorCode.AUTH_FAILED,
-      `the manager refused this worker: ${reason}`,
-    );
-    // The reason is the remote's text: escaped in the log line, kept as sent in the error.
-    this.logFailure(`the manager refused this worker: ${textForLog(reason)}`, 'error');
-    this.emit('refused', err);
+    const refusal = classifyRefusal(error);
+    if (refusal.transient) return this.logFailure(refusal.logLine);
+    this.logFailure(refusal.logLine, 'error');
+    this.emit('refused', refusal.error);
   }
 
   /**
@@ -270,22 +280,21 @@ export class ManagerLink extends EventEmitter {
    */
   private onPlainRefusal(error: Partial<SerializedMeshError> | undefined): void {
     // A busy manager (its registration queue full) is retried for as long as it takes.
-    if (isTransientRefusal(error)) return this.onRefused(error);
+    if (classifyRefusal(error).transient) return this.onRefused(error);
     if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
     const reason = typeof error?.message === 'string' ? textForLog(error.message, 200) : 'no reason given';
     // At debug: if the refusals go on, the 'refused' report logs the one error line.
     this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);
   }
 
+  private ping(): boolean {
+    if (!this.registered || !this.channel || this.channel.isClosed) return false;
+    this.channel.send(encode.ping());
+    return true;
+  }
+
   private logFailure(message: string, level: 'warn' | 'error' = 'warn'): void {
     // At the start of an outage and at rising intervals: a manager down for an hour must not fill the log.
     this.failures.failed(message, level);
   }
-}
-
-/** MESH_OVERLOADED, or an older manager's rate-limit text: retry, do not give up. */
-function isTransientRefusal(error: Partial<SerializedMeshError> | undefined): boolean {
-  return (
-    error?.code === MeshErrorCode.OVERLOADED || (typeof error?.message === 'string' && error.message.includes('retry later'))
-  );
 }

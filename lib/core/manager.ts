@@ -18,10 +18,11 @@ import { ConnectionTracker, graceDelay } from './connection-tracker.js';
 import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
 import { admitRegistration } from './manager/admit-registration.js';
-import { WorkerRefusals, type WorkerSession } from './manager/worker-session.js';
+import { sessionHeartbeat, WorkerRefusals, type WorkerSession } from './manager/worker-session.js';
+import { MESH_LINK_BACKSTOP, type LivenessTimes } from './node/link-liveness.js';
 import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
 import { entryOf, Registry, type RegistryEntry } from './manager/registry.js';
-import { encode, Msg, readManagerMessage } from './protocol.js';
+import { encode, Events, Msg, readManagerMessage } from './protocol.js';
 import { validateMeshSchema, type NormalizedWorker } from './schema.js';
 import { SecureChannel } from './secure-channel.js';
 import { createSocketServer, listen, type SocketServer } from './socket-server.js';
@@ -57,6 +58,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
   private readonly nearMisses: NearMissWatcher;
   private readonly maxFrameSize: number;
   private readonly handshakeTimeout: number;
+  private readonly heartbeatTimes: LivenessTimes;
   private readonly startup: Promise<void>;
   private closed = false;
 
@@ -70,6 +72,10 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+    this.heartbeatTimes = {
+      interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+      timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+    };
     this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new WorkerRefusals(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);
@@ -80,10 +86,8 @@ export class Manager extends EventEmitter<ManagerEvents> {
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      heartbeat: {
-        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
-        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
-      },
+      // The manager and its workers ping each other per pair of processes (node/link-liveness.ts).
+      heartbeat: MESH_LINK_BACKSTOP,
       // No HTTP route on the socket port: discovery has its own port (or the Nest app).
       onRequest: (_req, res) => res.writeHead(404).end(),
       ...(options.tls ? { tls: options.tls } : {}),
@@ -162,7 +166,11 @@ export class Manager extends EventEmitter<ManagerEvents> {
       refuseSocket(socket, { code: MeshErrorCode.OVERLOADED, message: 'too many registrations from this address; retry later' });
       return;
     }
-    if (turn > 0 && !(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
+    if (turn > 0) {
+      // The worker's handshake deadline then waits for the turn (manager-link.ts).
+      socket.emit(Events.WAIT, turn);
+      if (!(await this.admission.wait(turn, () => this.closed || socket.disconnected))) return;
+    }
     // TLS mode: the CA vouched for this name during the TLS handshake (undefined: a certificate naming nobody).
     const certName = this.options.tls ? peerCertificateName(socket.request.socket) : undefined;
     let accepted;
@@ -189,6 +197,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
       if (!session.instance) this.refusals.refuse(session, new MeshError(MeshErrorCode.AUTH_FAILED, 'no registration received'));
     }, this.handshakeTimeout);
     socket.on('disconnect', () => {
+      session.heartbeat?.leave();
       clearTimeout(registerTimer);
       session.channel.close();
       this.sessions.delete(session);
@@ -208,13 +217,17 @@ export class Manager extends EventEmitter<ManagerEvents> {
       this.refusals.refuse(session, error, `${address} ${certName} ${peer.worker}`);
       return;
     }
+    session.heartbeat = sessionHeartbeat(session, peer, address, this.heartbeatTimes, this.logger);
     // The worker registers right after its proof; that frame may already be here.
     session.channel.feed(accepted.takeEarlyFrames());
   }
 
   private onMessage(session: WorkerSession, peer: { worker: string; variant: string }, raw: unknown[]): void {
     const message = readManagerMessage(raw);
-    if (message?.[0] === Msg.REGISTER) {
+    session.heartbeat?.heard();
+    if (message?.[0] === Msg.PING) {
+      session.channel.send(encode.pong());
+    } else if (message?.[0] === Msg.REGISTER) {
       if (session.instance) return;
       try {
         this.register(session, peer, message[1]);

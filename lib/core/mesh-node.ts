@@ -82,6 +82,10 @@ export class MeshNode extends EventEmitter {
     const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     const self = { worker: this.worker, variant: this.variant };
     const connect = new Set(options.connect);
+    const heartbeat = {
+      interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+      timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+    };
     this.dispatcher = new Dispatcher(options.commands, {
       logger: options.logger,
       maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,
@@ -98,8 +102,7 @@ export class MeshNode extends EventEmitter {
       handshakesPerSecond: options.handshakesPerSecond,
       maxUnauthenticated: options.maxUnauthenticated,
       dispatcher: this.dispatcher,
-      // The callers' heartbeat (node/link-liveness.ts) is the liveness check of these links;
-      // engine.io's ping only ends a connection nothing else ended.
+      // The callers' heartbeat (node/link-liveness.ts) checks these links; engine.io's is a backstop.
       heartbeat: MESH_LINK_BACKSTOP,
       ...(options.tls ? { tls: options.tls } : {}),
     });
@@ -115,10 +118,7 @@ export class MeshNode extends EventEmitter {
       maxFrameSize,
       maxPending: options.maxPending ?? DEFAULTS.maxPending,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
-      heartbeat: {
-        interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
-        timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
-      },
+      heartbeat,
       ...(options.tls ? { tls: options.tls } : {}),
       onPeerEvent: (event, payload) => this.emit(event, payload),
       onChange: () => this.linkReporter.changed(),
@@ -140,6 +140,7 @@ export class MeshNode extends EventEmitter {
         handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
         registration: () => this.registration(),
         canRegister: this.serving,
+        heartbeat,
         ...(options.tls ? { tls: options.tls } : {}),
       },
       self,

@@ -19,9 +19,9 @@ export const Msg = {
   WELCOME: 5,
   /** [DENIED, SerializedMeshError] callee -> caller, then the socket closes */
   DENIED: 6,
-  /** [PING] caller -> callee: the heartbeat of every link between two processes (node/link-liveness.ts) */
+  /** [PING] caller -> callee, worker <-> manager: the heartbeat of the links between two processes (node/link-liveness.ts) */
   PING: 7,
-  /** [PONG] callee -> caller: the answer to a PING */
+  /** [PONG] the answer to a PING */
   PONG: 8,
   /** [REGISTER, Registration] worker -> manager */
   REGISTER: 10,
@@ -86,6 +86,8 @@ export const Events = {
   HELLO: 'sm:hello',
   PROOF: 'sm:proof',
   DENY: 'sm:deny',
+  /** manager -> worker, in clear before the HELLO: ms until its registration turn (admission queue) */
+  WAIT: 'sm:wait',
   FRAME: 'f',
 } as const;
 
@@ -123,9 +125,9 @@ export type CalleeMessage = RequestMessage | PingMessage;
 /** What a caller (peer link) receives from a callee. */
 export type CallerMessage = ResultMessage | ErrorMessage | LeavingMessage | WelcomeMessage | DeniedMessage | PongMessage;
 /** What the manager receives from a worker. */
-export type ManagerMessage = RegisterMessage | UnregisterMessage | LinksMessage;
+export type ManagerMessage = RegisterMessage | UnregisterMessage | LinksMessage | PingMessage | PongMessage;
 /** What a worker's manager link receives. */
-export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage;
+export type WorkerMessage = RegisteredMessage | TopologyMessage | RefusedMessage | PingMessage | PongMessage;
 
 /**
  * Encoders return the message as JSON text, ready for a frame. Payloads and values arrive
@@ -226,6 +228,7 @@ export function readManagerMessage(message: unknown[]): ManagerMessage | undefin
   if (message[0] === Msg.REGISTER) return message as RegisterMessage;
   if (message[0] === Msg.UNREGISTER) return [Msg.UNREGISTER];
   if (message[0] === Msg.LINKS) return [Msg.LINKS, message[1]];
+  if (message[0] === Msg.PING || message[0] === Msg.PONG) return [message[0]];
   return undefined;
 }
 
@@ -238,6 +241,9 @@ export function readWorkerMessage(message: unknown[]): WorkerMessage | undefined
       return message as TopologyMessage;
     case Msg.REFUSED:
       return [Msg.REFUSED, asErrorShape(message[1])];
+    case Msg.PING:
+    case Msg.PONG:
+      return [message[0]];
     default:
       return undefined;
   }

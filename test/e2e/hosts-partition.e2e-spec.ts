@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NetnsLab, netnsUnavailable, type LabHost } from '../support/netns.js';
-import { startManager, startWorker, stopAll, killAll, type WorkerHandle } from '../support/mesh-process.js';
+import { startManager, startWorker, stopAll, killAll, type ManagerHandle, type WorkerHandle } from '../support/mesh-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 const why = netnsUnavailable();
 if (why) console.warn(`hosts-partition: skipped: ${why}`);
@@ -15,10 +16,11 @@ describeHosts('across hosts: silent partition', () => {
   const lab = new NetnsLab(1);
   let hosts: LabHost[];
   let nodeA: WorkerHandle;
+  let manager: ManagerHandle;
 
   beforeAll(async () => {
     hosts = lab.create(4);
-    const manager = await startManager('plain', { netns: hosts[0]!.ns });
+    manager = await startManager('plain', { netns: hosts[0]!.ns });
     const address = { host: hosts[0]!.ip, port: manager.port };
     const common = { manager: address, logLevel: 'warn' as const };
     await startWorker('plain', {
@@ -60,14 +62,20 @@ describeHosts('across hosts: silent partition', () => {
     await expect(nodeA.callOk('NodeB', 'status', { test: 'x' })).resolves.toBeDefined();
   });
 
-  it('notices a silent partition of one NodeB host', async () => {
+  it('notices a silent partition of one NodeB host (its callers, and the manager)', async () => {
     const since = nodeA.mark();
+    const dropsBefore = manager.output().split('NodeB/b2 disconnected').length;
     const cut = Date.now();
     lab.partition(hosts[2]!);
     await nodeA.waitForEvent('peer.disconnected', (p) => p.variant === 'b2', 60_000, since);
     const noticed = Date.now() - cut;
     console.log(`partition noticed after ${noticed} ms`);
     expect(noticed).toBeLessThanOrEqual(5000);
+    // The manager pings the worker's process too (one heartbeat per pair of processes) and drops it.
+    await waitFor(() => manager.output().split('NodeB/b2 disconnected').length > dropsBefore, 10_000, 'the manager to drop b2');
+    const managerNoticed = Date.now() - cut;
+    console.log(`manager dropped the partitioned worker after ${managerNoticed} ms`);
+    expect(managerNoticed).toBeLessThanOrEqual(5500);
     const healed = Date.now();
     const mark = nodeA.mark();
     lab.heal(hosts[2]!);

@@ -3,6 +3,7 @@ import { LogOnce } from '../admission/log-once.js';
 import type { MeshError } from '../errors.js';
 import type { MeshLogger } from '../logger.js';
 import { encode } from '../protocol.js';
+import { LinkHeartbeat, type LivenessTimes } from '../node/link-liveness.js';
 import type { SecureChannel } from '../secure-channel.js';
 import type { RegisteredInstance } from './registry.js';
 
@@ -14,6 +15,8 @@ export interface WorkerSession {
   instance?: RegisteredInstance;
   /** The topology it was last sent (encoded): an unchanged one is not sent again. */
   lastTopology?: string;
+  /** Shared with the sessions of the worker's process (node/link-liveness.ts). */
+  heartbeat?: LinkHeartbeat;
 }
 
 /**
@@ -47,6 +50,35 @@ export class WorkerRefusals {
     session.channel.close();
     session.socket.disconnect(true);
   }
+}
+
+/**
+ * The heartbeat of a worker's session, shared with the other sessions of the worker's process
+ * (node/link-liveness.ts), joined once it proved the keys (a session that never registers is
+ * refused on its own timer). Its process silent: the session is dropped, and so its instance.
+ */
+export function sessionHeartbeat(
+  session: WorkerSession,
+  peer: { worker: string; proc: string },
+  address: string,
+  times: LivenessTimes,
+  logger: MeshLogger,
+): LinkHeartbeat {
+  const heartbeat = new LinkHeartbeat(times, {
+    ping: () => {
+      if (session.channel.isClosed) return false;
+      session.channel.send(encode.ping());
+      return true;
+    },
+    lost: (silentMs) => {
+      logger.warn(`${peer.worker} at ${address}: nothing heard from its process for ${Math.round(silentMs)} ms; dropped`);
+      session.socket.disconnect(true);
+      // A dead connection would wait for its close handshake.
+      session.socket.request.socket.destroy();
+    },
+  });
+  heartbeat.join({ worker: 'worker', host: address, proc: peer.proc });
+  return heartbeat;
 }
 
 /** The worker name a connecting socket claims (unverified: for log de-duplication only). */
