@@ -32,8 +32,8 @@ export interface ManagerLinkOptions {
   tls?: MeshTlsOptions;
   /** The connection opens at once, the handshake (so the registration) once this resolved: keys derived, port listening. */
   canRegister?: Promise<void>;
-  /** The heartbeat shared with this process's other links to the same manager process (default 2000 / 2500). */
-  heartbeat?: LivenessTimes;
+  /** The heartbeat shared with this process's other links to the same manager process. */
+  heartbeat: LivenessTimes;
 }
 
 // A restarted manager must be complete again within ~2 s: the backoff stays short (jittered, so
@@ -78,7 +78,7 @@ export class ManagerLink extends EventEmitter {
     super();
     this.handshake = new ClientHandshake(options.keys, { role: 'worker', ...identity });
     this.failures = new FailureLog(options.logger);
-    this.heartbeat = new LinkHeartbeat(options.heartbeat ?? { interval: 2000, timeout: 2500 }, {
+    this.heartbeat = new LinkHeartbeat(options.heartbeat, {
       ping: () => this.ping(),
       lost: (silentMs) => {
         this.logFailure(`nothing heard from the manager for ${Math.round(silentMs)} ms; redialing`);

@@ -8,7 +8,7 @@ import { serverTlsOptions, type MeshTlsOptions } from './tls/tls-options.js';
 export interface SocketServerOptions {
   handshakeTimeout: number;
   maxFrameSize: number;
-  /** engine.io ping period and answer deadline, ms: sent to the dialer in the handshake, so the accepting side's values rule a link. */
+  /** engine.io ping period and answer deadline, ms (the dialer learns them in the handshake): a backstop to node/link-liveness.ts. */
   heartbeat?: { interval: number; timeout: number };
   /** Plain HTTP requests (anything that is not the socket.io upgrade). */
   onRequest: RequestListener;
@@ -100,8 +100,8 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
       connectTimeout: options.handshakeTimeout,
       perMessageDeflate: false,
       ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
-      // engine.io's heartbeat is the liveness check of every link: the dialer learns these
-      // values in the handshake and drops a link that misses a ping for interval + timeout.
+      // engine.io's own ping: only a backstop (MESH_LINK_BACKSTOP) to the heartbeat each pair
+      // of processes shares (node/link-liveness.ts); the dialer drops a link that misses it.
       pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
       pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
     },

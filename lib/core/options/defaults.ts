@@ -25,8 +25,9 @@ export const DEFAULTS = Object.freeze({
   /** Connections that have not proven the keys yet, at once, per port (manager and mesh ports). */
   maxUnauthenticated: 256,
   /**
-   * ms of silence before a liveness ping: on the links a node opens (one ping per other process,
-   * node/link-liveness.ts), and on workers' connections to the manager (the manager's value).
+   * ms of silence from another process before a liveness ping (one per pair of processes,
+   * node/link-liveness.ts): a node's value for the links it opens and its manager connections,
+   * a manager's for its workers' connections.
    */
   heartbeatInterval: 2000,
   /** Links whose peer does not answer a ping within this many ms are dropped (silent partition: ≤ interval + timeout). */
