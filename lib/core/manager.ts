@@ -19,7 +19,7 @@ import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
 import { admitRegistration } from './manager/admit-registration.js';
 import { sessionHeartbeat, WorkerRefusals, type WorkerSession } from './manager/worker-session.js';
-import { MESH_LINK_BACKSTOP, type LivenessTimes } from './node/link-liveness.js';
+import type { LivenessTimes } from './node/link-liveness.js';
 import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
 import { entryOf, Registry, type RegistryEntry } from './manager/registry.js';
 import { encode, Events, Msg, readManagerMessage } from './protocol.js';
@@ -86,8 +86,6 @@ export class Manager extends EventEmitter<ManagerEvents> {
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: this.handshakeTimeout,
       maxFrameSize: this.maxFrameSize,
-      // The manager and its workers ping each other per pair of processes (node/link-liveness.ts).
-      heartbeat: MESH_LINK_BACKSTOP,
       // No HTTP route on the socket port: discovery has its own port (or the Nest app).
       onRequest: (_req, res) => res.writeHead(404).end(),
       ...(options.tls ? { tls: options.tls } : {}),

@@ -26,7 +26,6 @@ import { createMemoryQueueBackend } from './queue/memory-queue.js';
 import { observeCall } from './telemetry/client-telemetry.js';
 import { observeQueued } from './telemetry/server-telemetry.js';
 import { enableTelemetry, gaugeSources, telemetry, type GaugeSource } from './telemetry/telemetry-state.js';
-import { MESH_LINK_BACKSTOP } from './node/link-liveness.js';
 
 // The node's public types live with its parts; this module stays the place to import them from.
 export type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } from './node/types.js';
@@ -102,8 +101,6 @@ export class MeshNode extends EventEmitter {
       handshakesPerSecond: options.handshakesPerSecond,
       maxUnauthenticated: options.maxUnauthenticated,
       dispatcher: this.dispatcher,
-      // The callers' heartbeat (node/link-liveness.ts) checks these links; engine.io's is a backstop.
-      heartbeat: MESH_LINK_BACKSTOP,
       ...(options.tls ? { tls: options.tls } : {}),
     });
     this.server.on('caller.connected', (p: MeshEventPayload) => this.emit('peer.connected', { ...p, direction: 'incoming' }));

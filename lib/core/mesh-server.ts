@@ -29,7 +29,6 @@ export interface MeshServerOptions {
   handshakesPerSecond?: number;
   /** Unauthenticated connections at once (default 256). */
   maxUnauthenticated?: number;
-  heartbeat?: { interval: number; timeout: number };
   /** TLS mode: callers must present a certificate from the CA, and are admitted only under its name. */
   tls?: MeshTlsOptions;
 }
@@ -67,7 +66,6 @@ export class MeshServer extends EventEmitter {
     ({ http: this.http, io: this.io } = createSocketServer({
       handshakeTimeout: options.handshakeTimeout,
       maxFrameSize: options.maxFrameSize,
-      ...(options.heartbeat ? { heartbeat: options.heartbeat } : {}),
       onRequest: (_req, res) => res.writeHead(404).end(),
       ...(options.tls ? { tls: options.tls } : {}),
       gate: new ConnectionGate({

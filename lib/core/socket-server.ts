@@ -2,14 +2,12 @@ import { createServer, type RequestListener, type Server as HttpServer } from 'n
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { ConnectionGate } from './admission/connection-gate.js';
 import { loadSocketIoServer } from './lazy-socket-io.js';
-import { DEFAULTS } from './options/defaults.js';
+import { MESH_LINK_BACKSTOP } from './node/link-liveness.js';
 import { serverTlsOptions, type MeshTlsOptions } from './tls/tls-options.js';
 
 export interface SocketServerOptions {
   handshakeTimeout: number;
   maxFrameSize: number;
-  /** engine.io ping period and answer deadline, ms (the dialer learns them in the handshake): a backstop to node/link-liveness.ts. */
-  heartbeat?: { interval: number; timeout: number };
   /** Plain HTTP requests (anything that is not the socket.io upgrade). */
   onRequest: RequestListener;
   /** Rate limit, unauthenticated cap and one socket per connection (lib/core/admission). */
@@ -100,10 +98,10 @@ export function createSocketServer(options: SocketServerOptions): { http: HttpSe
       connectTimeout: options.handshakeTimeout,
       perMessageDeflate: false,
       ...(options.gate ? { allowRequest: options.gate.allowRequest } : {}),
-      // engine.io's own ping: only a backstop (MESH_LINK_BACKSTOP) to the heartbeat each pair
-      // of processes shares (node/link-liveness.ts); the dialer drops a link that misses it.
-      pingInterval: options.heartbeat?.interval ?? DEFAULTS.heartbeatInterval,
-      pingTimeout: options.heartbeat?.timeout ?? DEFAULTS.heartbeatTimeout,
+      // engine.io's own ping is only a backstop to the heartbeat each pair of processes shares
+      // (node/link-liveness.ts), on every accepting port alike; the dialer learns it in the handshake.
+      pingInterval: MESH_LINK_BACKSTOP.interval,
+      pingTimeout: MESH_LINK_BACKSTOP.timeout,
     },
     options.gate,
   );
