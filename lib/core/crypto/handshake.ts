@@ -1,12 +1,14 @@
 import {
   createHash,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
+  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
 import { MeshError, MeshErrorCode } from '../errors.js';
@@ -161,10 +163,19 @@ class Ephemeral {
   readonly publicRaw: string;
 
   constructor() {
-    const pair = generateKeyPairSync('x25519');
-    this.privateKey = pair.privateKey;
-    const jwk = pair.publicKey.export({ format: 'jwk' });
-    this.publicRaw = jwk.x as string;
+    // Encoded by the key-generation job itself, then imported as a key object of its own: on
+    // Node 20, exporting a generated key as JWK afterwards holds the key's mutex while it
+    // allocates, and a GC there that collects the spent generation job (whose destructor takes
+    // the same mutex) deadlocks the thread (seen in a test run: main thread parked on a futex in
+    // ExportJWKEdKey -> GC -> ~KeyGenJob; a loop of generate + export reproduces it). JWK, not
+    // DER: OpenSSL's PKCS#8 decoder took ~400 µs per key, a raw JWK import a few.
+    // (@types/node types this overload as key objects; with format 'jwk' both come back as JWKs.)
+    const pair = generateKeyPairSync('x25519', {
+      publicKeyEncoding: { format: 'jwk' },
+      privateKeyEncoding: { format: 'jwk' },
+    } as object) as unknown as { publicKey: JsonWebKey; privateKey: JsonWebKey };
+    this.privateKey = createPrivateKey({ key: pair.privateKey, format: 'jwk' });
+    this.publicRaw = pair.publicKey.x as string;
   }
 
   agree(peerRaw: string): Buffer {
