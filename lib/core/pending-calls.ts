@@ -2,8 +2,8 @@ import { CallDeadlines } from './call-deadlines.js';
 import { MeshError, MeshErrorCode, type SerializedMeshError } from './errors.js';
 
 interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: MeshError): void;
+  resolve: (value: unknown) => void;
+  reject: (error: MeshError) => void;
   /** performance.now() ms */
   deadline: number;
   timeoutMs: number;
