@@ -36,11 +36,13 @@ export function reportOutcome(health: InstanceHealth | undefined, variant: strin
 const settled = (): void => undefined;
 
 /**
- * Drops a settled call's hold on its promise. V8 keeps a Map entry's value reachable for the
- * young-generation GC for a while after `delete` (and the whole table after `clear`): through
- * the resolve function, the promise and the answer it was resolved with stayed alive, and at 64
- * calls in flight with 16 KiB answers about 14 KB per call was promoted to the old generation
- * (bench/README.md, "Answers kept alive by deleted Map entries").
+ * Drops a settled call's hold on its promise. A call's entry outlives its `delete`: V8 replaces
+ * a Map's hash table as entries come and go, and a replaced table still points at what it held
+ * (and at its successor); once such a table is in the old generation, scavenges treat those
+ * entries as live until the next full GC. Through `resolve` the promise, and the answer it was
+ * resolved with, stayed alive with them: at 64 calls in flight with 16 KiB answers about 14 KB
+ * per call was promoted and the old generation churned (bench/README.md, "Answers kept alive
+ * by replaced Map tables").
  */
 function detach(call: PendingCall): void {
   call.resolve = settled;
