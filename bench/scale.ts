@@ -43,6 +43,8 @@ interface Row {
   linkCpuS: number;
   /** CPU seconds of every process from the manager's restart (once it listens) until complete again. */
   restartCpuS?: number;
+  /** Topology messages the restarted manager sent per registration until complete again (workers come back in any order). */
+  restartMessagesPerJoin?: number;
   /** CPU seconds per second the whole linked mesh uses with no calls (heartbeats). */
   idleCpuPerS?: number;
   /** Topology messages the manager sent per registration, and workers it compared per registration. */
@@ -158,6 +160,7 @@ async function runSize(instances: number): Promise<Row> {
       });
     row.restartCpuS =
       (await cpuOf(hosts.map((h) => h.child))) - hostCpuBefore + (await cpuOf([restarted.child])) - restartedCpuAtReady;
+    row.restartMessagesPerJoin = (await joinCost(restarted.child)).messagesPerJoin;
   } finally {
     await Promise.all(hosts.map((h) => h.child.stop(60_000)));
     await restarted.child.stop();
