@@ -265,8 +265,7 @@ export class ManagerLink extends EventEmitter {
     }
   }
 
-  private onRefused(error: Partial<SerializedMeshError> | undefined): void {
-    const refusal = classifyRefusal(error);
+  private onRefused(error: Partial<SerializedMeshError> | undefined, refusal = classifyRefusal(error)): void {
     if (refusal.transient) return this.logFailure(refusal.logLine);
     this.logFailure(refusal.logLine, 'error');
     this.emit('refused', refusal.error);
@@ -280,8 +279,8 @@ export class ManagerLink extends EventEmitter {
    */
   private onPlainRefusal(error: Partial<SerializedMeshError> | undefined): void {
     // A busy manager (its registration queue full) is retried for as long as it takes.
-    if (classifyRefusal(error).transient) return this.onRefused(error);
-    if (++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error);
+    const refusal = classifyRefusal(error);
+    if (refusal.transient || ++this.plainRefusals >= PLAIN_REFUSALS_TO_GIVE_UP) return this.onRefused(error, refusal);
     const reason = typeof error?.message === 'string' ? textForLog(error.message, 200) : 'no reason given';
     // At debug: if the refusals go on, the 'refused' report logs the one error line.
     this.options.logger.debug(`the manager refused this attempt before the handshake (${reason}); redialing`);

@@ -19,7 +19,7 @@ import { ManagerStats } from './manager/manager-stats.js';
 import { pushTopology } from './manager/topology-push.js';
 import { admitRegistration } from './manager/admit-registration.js';
 import { sessionHeartbeat, WorkerRefusals, type WorkerSession } from './manager/worker-session.js';
-import type { LivenessTimes } from './node/link-liveness.js';
+import { livenessTimesOf, type LivenessTimes } from './node/link-liveness.js';
 import { parseLinkReport, ReportedLinks } from './manager/reported-links.js';
 import { entryOf, Registry, type RegistryEntry } from './manager/registry.js';
 import { encode, Events, Msg, readManagerMessage } from './protocol.js';
@@ -72,10 +72,7 @@ export class Manager extends EventEmitter<ManagerEvents> {
     this.schema = options.schema === undefined ? undefined : validateMeshSchema(options.schema, { runs: null });
     this.maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
-    this.heartbeatTimes = {
-      interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
-      timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
-    };
+    this.heartbeatTimes = livenessTimesOf(options);
     this.admission = new AdmissionQueue(options.registrationsPerSecond ?? DEFAULTS.registrationsPerSecond);
     this.refusals = new WorkerRefusals(this.logger);
     this.nearMisses = new NearMissWatcher(this.registry, this.logger, (name) => this.schema?.has(name) ?? false);

@@ -23,6 +23,7 @@ import type { CallOptions, MeshEventPayload, MeshNodeOptions, PeerDescriptor } f
 import type { Registration, Topology } from './protocol.js';
 import type { CommandQueue, QueueBackend } from './queue/command-queue.js';
 import { createMemoryQueueBackend } from './queue/memory-queue.js';
+import { livenessTimesOf } from './node/link-liveness.js';
 import { observeCall } from './telemetry/client-telemetry.js';
 import { observeQueued } from './telemetry/server-telemetry.js';
 import { enableTelemetry, gaugeSources, telemetry, type GaugeSource } from './telemetry/telemetry-state.js';
@@ -81,10 +82,7 @@ export class MeshNode extends EventEmitter {
     const maxFrameSize = options.maxFrameSize ?? DEFAULTS.maxFrameSize;
     const self = { worker: this.worker, variant: this.variant };
     const connect = new Set(options.connect);
-    const heartbeat = {
-      interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
-      timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
-    };
+    const heartbeat = livenessTimesOf(options);
     this.dispatcher = new Dispatcher(options.commands, {
       logger: options.logger,
       maxInFlight: options.maxInFlight ?? DEFAULTS.maxInFlight,

@@ -1,4 +1,5 @@
 import { lagTolerantTimeout } from '../connection-tracker.js';
+import { DEFAULTS } from '../options/defaults.js';
 
 /** One link's part in a liveness group. */
 export interface LivenessMember {
@@ -20,6 +21,14 @@ export interface LivenessTimes {
   interval: number;
   /** ms a PING may stay unanswered before every link of the group is dropped. */
   timeout: number;
+}
+
+/** The heartbeat a node's or a manager's options ask for, defaults filled in. */
+export function livenessTimesOf(options: { heartbeatInterval?: number; heartbeatTimeout?: number }): LivenessTimes {
+  return {
+    interval: options.heartbeatInterval ?? DEFAULTS.heartbeatInterval,
+    timeout: options.heartbeatTimeout ?? DEFAULTS.heartbeatTimeout,
+  };
 }
 
 /**
