@@ -203,6 +203,22 @@ describe('SecureChannel: framing', () => {
     expect(b.violations).toEqual([]);
   });
 
+  it('lets the first frame of a busy turn leave after 32 messages and coalesces the rest, in order', async () => {
+    const [a, b] = connected();
+    for (let i = 0; i < 32; i++) a.channel.send(msg(i));
+    expect(a.socket.frames()).toHaveLength(0); // 32 wait for the turn's end or a 33rd
+    for (let i = 32; i < 100; i++) a.channel.send(msg(i));
+    expect(a.socket.frames()).toHaveLength(1); // the first 32 left at once: the peer can start on them
+    const got = await b.received(100);
+    expect(a.socket.frames()).toHaveLength(2); // the other 68 in one frame at the turn's end
+    expect(got.map((m) => m[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    // The next turn again holds its first 32.
+    for (let i = 0; i < 33; i++) a.channel.send(msg(i));
+    expect(a.socket.frames()).toHaveLength(3);
+    await b.received(133);
+    expect(a.socket.frames()).toHaveLength(4);
+  });
+
   it('sends messages of a later turn in a new frame, and keeps order across frames', async () => {
     const [a, b] = connected();
     a.channel.send(msg(1, 'a'));
