@@ -76,7 +76,9 @@ const LAYOUT: Record<string, { def: MetricDef; target?: RowTarget; metric?: stri
   'plain-c64': [{ def: CALLS }, { def: CPU_TOTAL }],
   'queued-memory-c64': [{ def: CALLS, metric: 'stored by all 3 (acknowledged)' }, { def: CPU_TOTAL }],
   'queued-redis-c16': [
-    { def: CALLS, metric: 'stored by all 3 (acknowledged)', target: { kind: 'ratio-min', value: 0.9 } },
+    // Issue 16 goal 3 is "stored and run" (E2E). Raw BullMQ's stored-only rate is measured while
+    // its workers fall behind its adds, so it is shown, without a target (bench/README.md).
+    { def: CALLS, metric: 'stored by all 3 (acknowledged)' },
     { def: E2E, target: { kind: 'ratio-min', value: 0.9 } },
     { def: CPU_TOTAL },
   ],
