@@ -56,12 +56,14 @@ export class SecureChannel {
   private pending: string[] = [];
   private scratch = Buffer.alloc(0);
   private pendingBytes = 0;
+  /** The end-of-turn flush is queued (one per turn, however many frames leave before it). */
   private flushScheduled = false;
   /** A frame already left in this turn (see EARLY_FRAME_MESSAGES). */
   private sentThisTurn = false;
   private closed = false;
   private readonly onFrame = (frame: unknown) => this.receive(frame);
   private readonly scheduledFlush = () => {
+    this.flushScheduled = false;
     this.sentThisTurn = false;
     this.flush();
   };
@@ -117,7 +119,6 @@ export class SecureChannel {
 
   /** Seals and writes what is queued now. */
   flush(): void {
-    this.flushScheduled = false;
     if (this.pending.length === 0 || this.closed) return;
     const plaintext = this.encodePending();
     this.pending = [];
